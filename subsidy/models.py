@@ -1,0 +1,245 @@
+"""Plain value objects of the engine: what goes in, what comes out.
+
+Nothing here knows about Excel, the terminal or the web. Money is ``Decimal`` in yuan, always to the fen.
+Every model is frozen: the pipeline builds new values, it never edits one in place.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --------------------------------------------------------------------------- input
+
+
+class Issue(Frozen):
+    """A problem found in the input, named by sheet, row (1-based Excel row), column and value."""
+
+    sheet: str
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+    message: str
+
+
+class AccidentLevel(str, Enum):
+    none = "无"
+    ordinary = "一般"
+    larger = "较大"
+    major = "重大"
+    extraordinary = "特别重大"
+
+
+class Company(Frozen):
+    """One row of sheet 企业."""
+
+    credit_code: str
+    name: str
+    region: str  # 注册地: a local region of the policy or 市外
+    credit_score: Decimal | None = None
+    blacklisted: bool = False
+    wage_arrears: bool = False
+    accident: AccidentLevel = AccidentLevel.none
+    fraud: bool = False
+    local_retained_tax: Decimal | None = None
+    moved_out_on: dt.date | None = None
+    sheet: str = "企业"
+    row: int | None = None
+
+
+class Claim(Frozen):
+    """One row of sheet 申报事项 (a fixed-amount reward)."""
+
+    claim_id: str
+    credit_code: str
+    category: str  # category code of the policy, e.g. "luban"
+    subject: str = ""
+    approved_on: dt.date
+    other_policy_name: str = ""
+    other_policy_amount: Decimal = Decimal("0")
+    other_policy_paid: bool = False
+    sheet: str = "申报事项"
+    row: int | None = None
+
+
+class HqClaim(Frozen):
+    """One row of sheet 总部迁入 (M5: a share of the local fiscal contribution)."""
+
+    claim_id: str
+    credit_code: str
+    mode: str  # 迁入方式
+    qualification: str  # 资质等级
+    recognised_on: dt.date  # 落户认定日期
+    fiscal_contribution: Decimal  # 地方财政贡献(元)
+    sheet: str = "总部迁入"
+    row: int | None = None
+
+
+class DepositRow(Frozen):
+    """One row of sheet 质量保证金."""
+
+    credit_code: str
+    project: str
+    settlement_amount: Decimal
+    sheet: str = "质量保证金"
+    row: int | None = None
+
+
+class Payout(Frozen):
+    """A reward already paid: a row of sheet 已兑现奖励, or a payout recorded in the ledger."""
+
+    credit_code: str
+    category: str  # category code, or "hq_relocation"
+    subject: str = ""
+    reward_year: int
+    paid_on: dt.date
+    amount: Decimal
+    source: str = "已兑现奖励"
+    row: int | None = None
+
+
+class RejectedRow(Frozen):
+    """A claim row that could not be read: it is still one line of the output (status pending)."""
+
+    sheet: str
+    row: int | None
+    claim_id: str
+    credit_code: str = ""
+    category_label: str = ""
+    subject: str = ""
+    code: str  # INVALID_ROW, UNKNOWN_COMPANY or INVALID_COMPANY
+    message: str
+
+
+class Batch(Frozen):
+    """Everything read from one application workbook, already validated."""
+
+    companies: tuple[Company, ...] = ()
+    claims: tuple[Claim, ...] = ()
+    hq_claims: tuple[HqClaim, ...] = ()
+    deposits: tuple[DepositRow, ...] = ()
+    history: tuple[Payout, ...] = ()
+    rejected: tuple[RejectedRow, ...] = ()
+    rejected_deposits: tuple[RejectedRow, ...] = ()
+    invalid_companies: tuple[str, ...] = ()  # credit codes whose 企业 row is bad
+    #: companies whose history rows could not be read: their money claims wait (never pay twice)
+    unreadable_history: tuple[str, ...] = ()
+    issues: tuple[Issue, ...] = ()
+    input_sha256: str = ""
+
+
+# --------------------------------------------------------------------------- output
+
+Status = Literal["awarded", "reduced", "ineligible", "pending", "honor_only"]
+STATUSES: tuple[str, ...] = ("awarded", "reduced", "ineligible", "pending", "honor_only")
+
+
+class Reason(Frozen):
+    code: str
+    message: str
+
+
+class Line(Frozen):
+    """The decision on one claim row."""
+
+    claim_id: str
+    sheet: str
+    row: int | None
+    credit_code: str
+    company_name: str
+    category_code: str
+    category_label: str
+    measure: int | None
+    article: str
+    subject: str
+    status: Status
+    standard_amount: Decimal
+    entitlement: Decimal  # after history and other policies, before the cap
+    payable: Decimal
+    payers: dict[str, Decimal] = Field(default_factory=dict)
+    reasons: tuple[Reason, ...] = ()
+
+
+class CompanySummary(Frozen):
+    credit_code: str
+    company_name: str
+    region: str
+    valid: bool = True
+    local_retained_tax: Decimal | None
+    paid_in_year: Decimal = Decimal("0")  # already paid for the same reward year (history): uses the cap
+    requested: Decimal  # sum of the standard amounts of its money claims
+    entitled: Decimal  # sum of entitlements before the cap
+    payable: Decimal
+    capped: bool
+    preconditions: tuple[Reason, ...] = ()  # failed preconditions (G)
+
+
+class DepositLine(Frozen):
+    credit_code: str
+    company_name: str
+    project: str
+    settlement_amount: Decimal | None
+    credit_score: Decimal | None
+    rate: Decimal | None
+    base_deposit: Decimal | None
+    old_deposit: Decimal | None
+    deposit: Decimal | None
+    saving: Decimal | None
+    status: Literal["ok", "pending"] = "ok"
+    note: str
+    sheet: str = "质量保证金"
+    row: int | None = None
+
+
+class Clawback(Frozen):
+    credit_code: str
+    company_name: str
+    category_code: str
+    category_label: str
+    subject: str
+    reward_year: int
+    paid_on: dt.date
+    amount: Decimal
+    payers: dict[str, Decimal] = Field(default_factory=dict)
+    reason_code: str
+    message: str
+
+
+class Totals(Frozen):
+    payable: Decimal
+    by_payer: dict[str, Decimal]
+    by_measure: dict[str, Decimal]
+    by_status: dict[str, int]
+    by_payer_measure: dict[str, dict[str, Decimal]] = Field(default_factory=dict)
+    clawback: Decimal = Decimal("0")
+
+
+class PolicyRef(Frozen):
+    id: str
+    number: str
+    title: str
+    issued: dt.date
+    validity_start: dt.date
+    validity_end: dt.date
+
+
+class Result(Frozen):
+    policy: PolicyRef
+    year: int
+    input_sha256: str
+    parameters: dict
+    lines: tuple[Line, ...]
+    companies: tuple[CompanySummary, ...]
+    deposits: tuple[DepositLine, ...]
+    clawbacks: tuple[Clawback, ...]
+    totals: Totals
+    issues: tuple[Issue, ...]
+    interpretations: tuple[tuple[str, str, str], ...] = ()  # (parameter, value in force, why)

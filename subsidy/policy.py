@@ -1,0 +1,205 @@
+"""What the engine needs from a policy pack, and the dated-data helpers packs are built from.
+
+A pack lives in ``policies/<id>/``: its amounts and dates are dated YAML, its modules (one per measure)
+quote the article they encode and give the engine the few functions that are policy-specific
+(preconditions, the computed HQ reward, the deposit rate, the messages). The engine itself
+(``subsidy.engine``) is the ordered pipeline of SPEC 2.2 and knows no article of any city.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Literal
+
+import yaml
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .models import Company, HqClaim, Reason
+    from .params import Parameters
+
+
+@dataclass(frozen=True)
+class DatedValue:
+    """A value in force from a date until the next entry, each entry with its article reference."""
+
+    entries: tuple[tuple[dt.date, Any, str], ...]
+
+    @classmethod
+    def from_yaml(cls, raw: dict) -> "DatedValue":
+        entries = []
+        for day, body in sorted(raw.items(), key=lambda kv: _as_date(kv[0])):
+            entries.append((_as_date(day), _as_value(body["value"]), str(body.get("reference", ""))))
+        return cls(tuple(entries))
+
+    def entry(self, day: dt.date) -> tuple[dt.date, Any, str]:
+        """The entry in force on ``day``; before the first entry, the first one (the policy's own start)."""
+        chosen = self.entries[0]
+        for e in self.entries:
+            if e[0] <= day:
+                chosen = e
+        return chosen
+
+    def at(self, day: dt.date) -> Any:
+        return self.entry(day)[1]
+
+    def reference(self, day: dt.date) -> str:
+        return self.entry(day)[2]
+
+
+def _as_date(x: Any) -> dt.date:
+    return x if isinstance(x, dt.date) else dt.date.fromisoformat(str(x))
+
+
+def _as_value(v: Any) -> Any:
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, (int, str)) and not isinstance(v, bool):
+        try:
+            return Decimal(str(v))
+        except Exception:  # noqa: BLE001 - a non-numeric string stays text
+            return v
+    if isinstance(v, float):  # YAML floats are read through their text, never used as float
+        return Decimal(repr(v))
+    if isinstance(v, dict):
+        return {k: _as_value(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return tuple(_as_value(x) for x in v)
+    return v
+
+
+def load_yaml(path: Path) -> dict:
+    with open(path, encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Category:
+    """One 奖励类别 of a policy."""
+
+    code: str
+    label: str
+    aliases: tuple[str, ...] = ()
+    measure: int
+    family: str | None  # tiers compete within a family (就高); None for honour-only
+    key: Literal["company", "subject", "year"]
+    tier: int = 0
+    payer: Literal["registered", "beneficiary"] | None = None
+    amount: DatedValue | None = None
+    honour_only: bool = False
+    computed: bool = False  # the amount is computed per claim (M5), not a fixed sum
+
+    @property
+    def article(self) -> str:
+        return f"第{self.measure}条"
+
+    def standard_amount(self, day: dt.date) -> Decimal:
+        return Decimal(self.amount.at(day)) if self.amount else Decimal("0")
+
+    def reference(self, day: dt.date) -> str:
+        return self.amount.reference(day) if self.amount else self.article
+
+
+def categories_from_yaml(raw: dict) -> tuple[Category, ...]:
+    out = []
+    for code, c in raw.items():
+        out.append(
+            Category(
+                code=code,
+                label=c["label"],
+                aliases=tuple(c.get("aliases", ())),
+                measure=int(c["measure"]),
+                family=c.get("family"),
+                key=c.get("key", "company"),
+                tier=int(c.get("tier", 0)),
+                payer=c.get("payer"),
+                amount=DatedValue.from_yaml(c["amount"]) if "amount" in c else None,
+                honour_only=bool(c.get("honour_only", False)),
+                computed=bool(c.get("computed", False)),
+            )
+        )
+    return tuple(out)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeasureInfo:
+    """One numbered measure of the document (or the general clause): computed or not, and why."""
+
+    number: int | None  # None for the general clause
+    title: str
+    computed: bool
+    why: str
+    text: str = ""
+    categories: tuple[str, ...] = ()
+
+    @property
+    def article(self) -> str:
+        return "通用条款" if self.number is None else f"第{self.number}条"
+
+
+@dataclass(frozen=True)
+class HqDecision:
+    """What M5 makes of one HQ row in one reward year: an amount, or why not."""
+
+    standard_amount: Decimal
+    reward_year_index: int | None  # k
+    rate: Decimal | None
+    failures: tuple["Reason", ...] = ()
+    notes: tuple["Reason", ...] = ()
+
+
+@dataclass(frozen=True)
+class DepositRule:
+    """M18 for one company: the rate in force and why."""
+
+    rate: Decimal
+    base_rate: Decimal
+    old_rate: Decimal
+    note: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PolicyPack:
+    """Everything the engine needs from one policy document."""
+
+    id: str
+    number: str
+    title: str
+    issued: dt.date
+    validity_start: dt.date
+    validity_end: dt.date
+    validity_reference: str
+    categories: tuple[Category, ...]
+    regions: dict[str, str]  # local 注册地 → treasury
+    outside_region: str
+    city_treasury: str
+    city_region: str
+    measure_order: tuple[int, ...]  # order of the cap's `priority` allocation
+    measures: tuple[MeasureInfo, ...]
+    interpretation: dict[str, dict]
+    preconditions: Callable[["Company", "Parameters"], list["Reason"]]
+    hq_decision: Callable[["HqClaim", int, "Parameters"], HqDecision]
+    deposit_rule: Callable[["Company | None", bool, "Parameters"], DepositRule]
+    hq_qualifies: Callable[[str, str], bool]
+    message: Callable[..., str]
+    clawback_reasons: Callable[["Company", "Parameters"], tuple[str, ...]]
+    data: dict = field(default_factory=dict, repr=False)
+
+    def category(self, code: str) -> Category:
+        for c in self.categories:
+            if c.code == code:
+                return c
+        raise KeyError(code)
+
+    def category_by_label(self, label: str) -> Category | None:
+        from .text import norm_label
+
+        wanted = norm_label(label)
+        for c in self.categories:
+            if wanted == norm_label(c.label) or wanted in {norm_label(a) for a in c.aliases}:
+                return c
+        return None
+
+    def treasury(self, region: str) -> str:
+        return self.regions[region]
