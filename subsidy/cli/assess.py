@@ -1,0 +1,100 @@
+"""`subsidy assess` and `subsidy template`: the bureau's main job."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from ..errors import SubsidyError
+
+YEAR_MIN, YEAR_MAX = 2000, 2100
+
+
+class BadArgument(SubsidyError):
+    """A command-line value that the CLI cannot use."""
+
+
+def ledger_url(option: str | None) -> str | None:
+    """--ledger, or SUBSIDY_LEDGER from the environment when the option is absent."""
+    return option or os.environ.get("SUBSIDY_LEDGER") or None
+
+
+def check_year(year: int) -> int:
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        raise BadArgument(f"核定年度“{year}”无效（应为 {YEAR_MIN}–{YEAR_MAX} 之间的年份）")
+    return year
+
+
+def run_assessment(path: Path, *, year: int, config: Path | None, ledger: str | None, policy: str,
+                   console: Console | None = None):
+    """read → validate → pipeline → Result. Shared by assess, check and audit."""
+    from policies import get_pack
+
+    from .. import engine, params
+    from ..workbook.reader import read_workbook
+
+    pack = get_pack(policy)
+    prm = params.load(config, pack)
+    batch = read_workbook(path, pack=pack)
+    extra = ()
+    url = ledger_url(ledger)
+    if url:
+        from ..ledger import history
+
+        extra = tuple(history(url, credit_codes={c.credit_code for c in batch.companies}, policy_id=pack.id))
+    return engine.assess(batch, year=check_year(year), pack=pack, params=prm, extra_history=extra)
+
+
+def default_output(path: Path, year: int) -> Path:
+    return path.with_name(f"{path.stem}-奖励明细表-{year}.xlsx")
+
+
+def assess(
+    applications: Path = typer.Argument(..., metavar="IN.xlsx", help="申报汇总表（xlsx）"),
+    year: int = typer.Option(..., "--year", "-y", help="核定年度（奖励所属的年度，即成果获批的年度）"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="OUT.xlsx",
+                                          help="奖励明细表输出路径（默认：输入文件名-奖励明细表-年度.xlsx）"),
+    json_out: Optional[str] = typer.Option(None, "--json", metavar="PATH|-", help="同时输出 JSON（- 表示标准输出）"),
+    config: Optional[Path] = typer.Option(None, "--config", metavar="FILE.toml", help="口径参数配置文件（TOML）"),
+    ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL",
+                                         help="兑现账本（SQLAlchemy URL，如 sqlite:///ledger.db；默认取环境变量 SUBSIDY_LEDGER）"),
+    policy: str = typer.Option("jdz-2023", "--policy", help="政策编号"),
+) -> None:
+    """核定一批申报：校验申报汇总表，逐项核定奖励，输出奖励明细表（xlsx）和可选的 JSON。"""
+    from ..jsonout import write_json
+    from ..output import print_summary
+    from ..workbook.writer import write_schedule
+
+    check_year(year)
+    to_stdout = json_out == "-"
+    console = Console(stderr=to_stdout)
+    result = run_assessment(applications, year=year, config=config, ledger=ledger, policy=policy, console=console)
+    out = output or default_output(applications, year)
+    write_schedule(result, out)
+    if json_out:
+        write_json(result, json_out)
+    print_summary(result, console=console)
+    console.print(f"奖励明细表：{out}")
+    if json_out and not to_stdout:
+        console.print(f"JSON：{json_out}")
+
+
+def template(
+    output: Path = typer.Argument(..., metavar="OUT.xlsx", help="空白申报汇总表的输出路径"),
+    policy: str = typer.Option("jdz-2023", "--policy", help="政策编号"),
+) -> None:
+    """生成空白申报汇总表：各表表头、下拉选项和填表说明。"""
+    from policies import get_pack
+
+    from ..workbook.template import write_template
+
+    write_template(output, pack=get_pack(policy))
+    Console().print(f"已生成空白申报汇总表：{output}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("assess")(assess)
+    app.command("template")(template)
