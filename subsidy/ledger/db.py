@@ -1,0 +1,209 @@
+"""Opening a ledger: the URL (option, else SUBSIDY_LEDGER, else the embedded SQLite file), the engine, and
+the Alembic upgrade that runs by itself on open, under a lock so two offices opening a new ledger at the
+same moment cannot both create it.
+
+Writers are serialised: on SQLite every transaction starts with BEGIN IMMEDIATE (one writer at a time, the
+others wait up to ``BUSY_TIMEOUT`` seconds); on PostgreSQL a writer takes a transaction-level advisory lock.
+The unique constraint on the payout key is the last line of defence behind both.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from .errors import BadLedgerUrl, LedgerMissing, LedgerSchemaError, LedgerUnavailable
+
+ENV = "SUBSIDY_LEDGER"
+DEFAULT_URL = "sqlite:///ledger.db"
+BUSY_TIMEOUT = 60  # seconds a SQLite writer waits for another
+#: key of the PostgreSQL advisory lock that serialises the ledger's writers ("subsidy" in ASCII)
+PG_LOCK_KEY = 0x73756273696479
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def resolve_url(url: str | None) -> str:
+    """The URL in force: the option, else SUBSIDY_LEDGER, else ``sqlite:///ledger.db``."""
+    if url is None or not str(url).strip():
+        url = os.environ.get(ENV, "").strip() or DEFAULT_URL
+    return str(url).strip()
+
+
+def parse_url(url: str) -> URL:
+    """A SQLAlchemy URL of a supported database; ``postgresql://`` and ``postgres://`` mean psycopg 3."""
+    text = url.strip()
+    if "://" not in text:
+        raise BadLedgerUrl(f"账本地址“{text}”无效：应为 sqlite:///文件路径 或 postgresql+psycopg://用户@主机:端口/数据库")
+    if text.startswith("postgres://"):
+        text = "postgresql://" + text[len("postgres://"):]
+    try:
+        u = make_url(text)
+    except (ArgumentError, ValueError):
+        raise BadLedgerUrl(f"账本地址“{text}”无效：应为 sqlite:///文件路径 或 postgresql+psycopg://用户@主机:端口/数据库") from None
+    if u.drivername in ("postgresql", "postgresql+psycopg2"):
+        u = u.set(drivername="postgresql+psycopg")
+    if u.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
+        raise BadLedgerUrl(f"不支持的账本数据库“{u.drivername}”：只支持 sqlite:///文件路径 和 postgresql+psycopg://…")
+    if u.drivername.startswith("sqlite") and not u.database:
+        raise BadLedgerUrl("账本地址缺少 SQLite 文件路径：应为 sqlite:///文件路径（内存数据库不能作账本）")
+    if u.drivername.startswith("sqlite") and u.database == ":memory:":
+        raise BadLedgerUrl("内存数据库不能作账本：应为 sqlite:///文件路径")
+    if u.drivername == "postgresql+psycopg" and not u.database:
+        raise BadLedgerUrl(f"账本地址“{shown(u)}”缺少数据库名：应为 postgresql+psycopg://用户@主机:端口/数据库")
+    return u
+
+
+def shown(u: URL | str) -> str:
+    """The URL as it may be printed: never the password."""
+    if isinstance(u, str):
+        try:
+            u = make_url(u)
+        except (ArgumentError, ValueError):
+            return u
+    return u.render_as_string(hide_password=True)
+
+
+def _unreachable(u: URL, e: Exception) -> LedgerUnavailable:
+    detail = str(getattr(e, "orig", e) or e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
+    low = detail.lower()
+    if "does not exist" in low and "database" in low:
+        why = "数据库不存在（请先由数据库管理员创建）"
+    elif "password" in low or "authentication" in low:
+        why = "用户名或密码错误"
+    elif "refused" in low or "could not connect" in low or "timeout" in low or "timed out" in low:
+        why = "数据库服务未启动，或主机、端口不对"
+    elif "unable to open" in low:
+        why = "无法打开账本文件（目录不存在或没有权限）"
+    elif "not a database" in low:
+        why = "该文件不是 SQLite 数据库"
+    else:
+        why = "连接失败"
+    return LedgerUnavailable(f"无法连接账本数据库 {shown(u)}：{why}（{detail[:160]}）")
+
+
+def _sqlite_serialised(engine: Engine) -> None:
+    """pysqlite: let SQLAlchemy own the transactions, and make each one a write transaction (BEGIN IMMEDIATE)."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record):  # noqa: ANN001
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):  # noqa: ANN001
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def lock(conn: Connection) -> None:
+    """Serialise writers: PostgreSQL advisory lock until the end of the transaction (SQLite: BEGIN IMMEDIATE)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_LOCK_KEY})")
+
+
+def _alembic_config(conn: Connection):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+def _head() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def _current(conn: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the ledger's schema to the latest migration (nothing to do when it is there already)."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    head = _head()
+    with engine.connect() as conn:
+        current = _current(conn)
+    if current == head:
+        return
+    with engine.begin() as conn:
+        lock(conn)
+        current = _current(conn)
+        if current == head:
+            return
+        cfg = _alembic_config(conn)
+        if current is not None:
+            try:
+                ScriptDirectory.from_config(cfg).get_revision(current)
+            except Exception:  # noqa: BLE001 - alembic raises several kinds for an unknown revision
+                raise LedgerSchemaError(
+                    f"账本的数据结构版本（{current}）比本程序新，请先升级 subsidy 再使用该账本") from None
+        command.upgrade(cfg, "head")
+
+
+def open_engine(url: str | None, *, create: bool = False) -> Engine:
+    """An engine on the ledger at ``url`` (resolved as above), migrated to the latest schema.
+
+    ``create=False`` refuses a SQLite file that does not exist yet (a typo must not start an empty ledger).
+    """
+    u = parse_url(resolve_url(url))
+    if u.drivername.startswith("sqlite"):
+        path = Path(u.database)
+        if not path.exists():
+            if not create:
+                raise LedgerMissing(f"账本文件不存在：{path}（用 subsidy ledger record 记录第一笔兑现时会自动创建）")
+            if not path.parent.exists():
+                raise LedgerUnavailable(f"无法创建账本文件 {path}：目录 {path.parent} 不存在")
+        engine = create_engine(u, connect_args={"timeout": BUSY_TIMEOUT})
+        _sqlite_serialised(engine)
+    else:
+        engine = create_engine(u, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    try:
+        migrate(engine)
+    except (LedgerSchemaError, LedgerUnavailable):
+        engine.dispose()
+        raise
+    except (OperationalError, DBAPIError) as e:
+        engine.dispose()
+        raise _unreachable(u, e) from None
+    except SQLAlchemyError as e:
+        engine.dispose()
+        raise _unreachable(u, e) from None
+    return engine
+
+
+@contextmanager
+def session(url: str | None, *, create: bool = False, write: bool = False) -> Iterator[Session]:
+    """A session on the ledger in one transaction, committed at the end; ``write`` takes the writers' lock."""
+    engine = open_engine(url, create=create)
+    try:
+        with Session(engine, expire_on_commit=False) as s:
+            try:
+                with s.begin():
+                    if write:
+                        lock(s.connection())
+                    yield s
+            except IntegrityError:
+                raise
+            except (OperationalError, DBAPIError) as e:
+                if "locked" in str(e).lower():
+                    raise LedgerUnavailable(f"账本 {shown(engine.url)} 正被其他程序长时间占用，请稍后再试") from None
+                raise _unreachable(engine.url, e) from None
+    finally:
+        engine.dispose()

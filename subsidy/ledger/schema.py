@@ -1,0 +1,76 @@
+"""The ledger's tables (SQLAlchemy 2). Money is integer fen: exact on SQLite and PostgreSQL alike.
+
+The schema itself is created and upgraded only by the Alembic migrations in ``migrations/``; these classes
+must match the latest migration (tests/test_ledger_db.py checks that they do).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class PayoutRow(Base):
+    """One reward paid under a policy: a line of an assessment with payable > 0."""
+
+    __tablename__ = "payouts"
+    __table_args__ = (
+        # SPEC 7: one payout per (policy, company, category, normalised subject, reward year)
+        UniqueConstraint("policy_id", "credit_code", "category", "subject_norm", "reward_year", name="uq_payout_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    policy_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    credit_code: Mapped[str] = mapped_column(String(18), nullable=False, index=True)
+    company_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    region: Mapped[str] = mapped_column(String(20), nullable=False, default="")  # 注册地
+    local_retained_tax_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # 地方留成税收, the cap
+    category: Mapped[str] = mapped_column(String(40), nullable=False)  # category code of the policy
+    measure: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    subject: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    subject_norm: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    reward_year: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    paid_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    approved_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    claim_id: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    input_sha256: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+
+    shares: Mapped[list["PayoutShare"]] = relationship(
+        back_populates="payout", cascade="all, delete-orphan", order_by="PayoutShare.treasury", lazy="selectin")
+    clawback: Mapped["ClawbackRow | None"] = relationship(back_populates="payout", lazy="selectin")
+
+
+class PayoutShare(Base):
+    """The part of a payout one treasury pays (出资财政)."""
+
+    __tablename__ = "payout_shares"
+
+    payout_id: Mapped[int] = mapped_column(ForeignKey("payouts.id", ondelete="CASCADE"), primary_key=True)
+    treasury: Mapped[str] = mapped_column(String(40), primary_key=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+    payout: Mapped[PayoutRow] = relationship(back_populates="shares")
+
+
+class ClawbackRow(Base):
+    """A payout the company must return (SPEC 2.5); open until returned_on is set."""
+
+    __tablename__ = "clawbacks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    payout_id: Mapped[int] = mapped_column(ForeignKey("payouts.id", ondelete="CASCADE"), nullable=False, unique=True)
+    reason_code: Mapped[str] = mapped_column(String(20), nullable=False)  # MOVED_OUT or FRAUD
+    moved_out_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    decided_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    decided_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    returned_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+
+    payout: Mapped[PayoutRow] = relationship(back_populates="clawback", lazy="selectin")
