@@ -6,13 +6,13 @@ the Alembic migrations in ``migrations/``, applied automatically when a ledger i
 from .db import DEFAULT_URL, ENV, parse_url, resolve_url
 from .errors import (BadLedgerUrl, BadResultFile, LedgerConflict, LedgerError, LedgerMissing, LedgerSchemaError,
                      LedgerUnavailable)
-from .store import (ClawbackDue, LedgerClawback, LedgerPayout, RecordOutcome, clawbacks_due, history, mark_returned,
+from .store import (ClawbackDue, LedgerClawback, LedgerPayout, RecordOutcome, clawbacks_due, history, init, mark_returned,
                     payouts, record, record_clawbacks)
 
 __all__ = [
     "DEFAULT_URL", "ENV", "parse_url", "resolve_url",
     "BadLedgerUrl", "BadResultFile", "LedgerConflict", "LedgerError", "LedgerMissing", "LedgerSchemaError",
     "LedgerUnavailable",
-    "ClawbackDue", "LedgerClawback", "LedgerPayout", "RecordOutcome", "clawbacks_due", "history", "mark_returned",
+    "ClawbackDue", "LedgerClawback", "LedgerPayout", "RecordOutcome", "clawbacks_due", "history", "init", "mark_returned",
     "payouts", "record", "record_clawbacks",
 ]

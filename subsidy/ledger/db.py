@@ -160,14 +160,16 @@ def migrate(engine: Engine) -> None:
 def open_engine(url: str | None, *, create: bool = False) -> Engine:
     """An engine on the ledger at ``url`` (resolved as above), migrated to the latest schema.
 
-    ``create=False`` refuses a SQLite file that does not exist yet (a typo must not start an empty ledger).
+    ``create=False`` refuses a SQLite file that does not exist yet: a mistyped path must not start an empty
+    ledger (payouts recorded there would be missing from the real one, and paid again next year). Only
+    ``ledger init`` creates.
     """
     u = parse_url(resolve_url(url))
     if u.drivername.startswith("sqlite"):
         path = Path(u.database)
         if not path.exists():
             if not create:
-                raise LedgerMissing(f"账本文件不存在：{path}（用 subsidy ledger record 记录第一笔兑现时会自动创建）")
+                raise LedgerMissing(f"账本文件不存在：{path}（新账本请先用 subsidy ledger init --ledger {u.render_as_string()} 创建）")
             if not path.parent.exists():
                 raise LedgerUnavailable(f"无法创建账本文件 {path}：目录 {path.parent} 不存在")
         engine = create_engine(u, connect_args={"timeout": BUSY_TIMEOUT})

@@ -113,6 +113,14 @@ def describe(pack: PolicyPack, *, company: str, code: str, category: str, subjec
 # --------------------------------------------------------------------------- record
 
 
+def init(url: str | None) -> str:
+    """Create the ledger (a new SQLite file, or the tables in an existing PostgreSQL database) or bring its
+    schema up to date; returns the URL as it may be shown."""
+    engine = db.open_engine(url, create=True)
+    engine.dispose()
+    return db.shown(engine.url)
+
+
 def _check_dates(rf: ResultFile, paid_on: dt.date, today: dt.date) -> None:
     if paid_on > today:
         raise BadResultFile(f"兑现日期 {paid_on} 晚于今天 {today}：只能记录已经兑现的奖励")
@@ -188,7 +196,7 @@ def record(url: str | None, result: ResultFile | str | Path, *, approved_by: str
     codes = sorted({ln.credit_code for ln in lines})
     for attempt in range(3):
         try:
-            with db.session(url, create=True, write=True) as s:
+            with db.session(url, write=True) as s:
                 existing = list(s.scalars(select(PayoutRow).where(
                     PayoutRow.policy_id == rf.policy_id, PayoutRow.credit_code.in_(codes))))
                 conflicts, new, unchanged = _conflicts(rf, pack, lines, existing)
@@ -240,15 +248,9 @@ def payouts(url: str | None, *, policy_id: str | None = None, credit_codes: Iter
         return [_view(r) for r in s.scalars(q)]
 
 
-def history(url: str | None, *, credit_codes: Iterable[str] | None = None, policy_id: str,
-            exclude_input_sha256: str | None = None) -> list[Payout]:
-    """The ledger's payouts under ``policy_id`` as history for the engine (source 账本).
-
-    ``exclude_input_sha256`` leaves out what was recorded from that very input (re-verifying a schedule:
-    its own payouts were not history when it was computed).
-    """
-    return [p.as_payout() for p in payouts(url, policy_id=policy_id, credit_codes=credit_codes)
-            if exclude_input_sha256 is None or p.input_sha256 != exclude_input_sha256]
+def history(url: str | None, *, credit_codes: Iterable[str] | None = None, policy_id: str) -> list[Payout]:
+    """The ledger's payouts under ``policy_id`` as history for the engine (source 账本)."""
+    return [p.as_payout() for p in payouts(url, policy_id=policy_id, credit_codes=credit_codes)]
 
 
 # --------------------------------------------------------------------------- clawback

@@ -1,0 +1,101 @@
+"""`subsidy audit`: the finance bureau re-verifies a schedule, or audits the payout ledger."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console as _Console
+from rich.table import Table
+
+from ..errors import SubsidyError
+from ..money import yuan_text
+
+MAX_SHOWN = 50  # differences printed on the terminal; the report workbook has them all
+
+
+def Console() -> _Console:
+    """The terminal's width on a terminal; wide enough for the tables when piped or redirected."""
+    return _Console() if sys.stdout.isatty() else _Console(width=200)
+
+
+class BadArgument(SubsidyError):
+    """A command-line combination the audit cannot use."""
+
+
+def audit(
+    schedule: Optional[Path] = typer.Argument(None, metavar="[SCHEDULE.xlsx]", help="要核对的奖励明细表（不给则审计账本）"),
+    applications: Optional[Path] = typer.Option(None, "--applications", metavar="IN.xlsx",
+                                                help="核定该明细表所用的申报汇总表（核对明细表时必填）"),
+    ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL",
+                                         help="兑现账本（SQLAlchemy URL；默认取环境变量 SUBSIDY_LEDGER，再默认 sqlite:///ledger.db）"),
+    year: Optional[int] = typer.Option(None, "--year", "-y", help="核定年度（核对明细表时默认取明细表汇总表所载年度；审计账本时只看该奖励年度）"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="AUDIT.xlsx", help="审计报告工作簿"),
+    config: Optional[Path] = typer.Option(None, "--config", metavar="FILE.toml", help="口径参数配置文件（TOML），须与核定时相同"),
+    policy: str = typer.Option("jdz-2023", "--policy", help="政策编号"),
+) -> None:
+    """财政审计：重新核算并逐格核对奖励明细表（有差异时退出码为 1），或审计兑现账本（合计、图表和问题清单）。"""
+    from .. import audit as A
+
+    if year is not None and not 2000 <= year <= 2100:
+        raise BadArgument(f"年度“{year}”无效（应为 2000–2100 之间的年份）")
+    console = Console()
+    if schedule is not None:
+        if applications is None:
+            raise BadArgument("核对奖励明细表时须用 --applications 给出核定所用的申报汇总表")
+        a = A.audit_schedule(schedule, applications, year=year, config=config, ledger=ledger, policy=policy)
+        if output:
+            A.write_schedule_audit(a, output)
+        console.print(f"核对 {schedule}（{a.year} 年度）与按 {applications} 重新核算的结果；"
+                      f"重新核算的核定总额 {yuan_text(a.result.totals.payable)} 元。")
+        if not a.same_input:
+            console.print(f"注意：明细表记载的输入文件 SHA-256 与申报汇总表不同，该明细表不是由这份申报汇总表核定的。")
+        if a.clean:
+            console.print("结论：一致，未发现差异。")
+        else:
+            t = Table(title=f"差异 {len(a.diffs)} 处")
+            for h in ("工作表", "单元格", "项目", "列名", "应为", "实为"):
+                t.add_column(h)
+            for d in a.diffs[:MAX_SHOWN]:
+                t.add_row(d.sheet, d.cell, d.item, d.header, d.expected, d.found)
+            console.print(t)
+            if len(a.diffs) > MAX_SHOWN:
+                console.print(f"……另有 {len(a.diffs) - MAX_SHOWN} 处差异，见审计报告。")
+            console.print(f"结论：不一致，发现 {len(a.diffs)} 处差异。")
+        if output:
+            console.print(f"审计报告：{output}")
+        raise typer.Exit(0 if a.clean else 1)
+    if applications is not None:
+        raise BadArgument("--applications 只用于核对奖励明细表：请同时给出 SCHEDULE.xlsx")
+    from policies import get_pack
+
+    a = A.audit_ledger(ledger, year=year, config=config, policy=policy)
+    if output:
+        A.write_ledger_audit(a, output, pack=get_pack(policy))
+    scope = f"{a.year} 年度" if a.year is not None else "全部年度"
+    console.print(f"账本 {a.url}（{scope}）：兑现 {len(a.payouts)} 笔，合计 {yuan_text(a.total)} 元。")
+    t = Table(title="按出资财政")
+    t.add_column("出资财政")
+    t.add_column("金额(元)", justify="right")
+    for k, v in sorted(a.by_treasury.items()):
+        t.add_row(k, yuan_text(v))
+    console.print(t)
+    if a.clean:
+        console.print("结论：未发现问题。")
+    else:
+        t = Table(title=f"问题 {len(a.flags)} 项")
+        for h in ("问题", "企业", "奖励年度", "涉及金额(元)", "说明"):
+            t.add_column(h)
+        for f in a.flags[:MAX_SHOWN]:
+            t.add_row(f.label, f"{f.company_name}（{f.credit_code}）", str(f.reward_year or ""), yuan_text(f.amount),
+                      f.message)
+        console.print(t)
+        console.print(f"结论：发现 {len(a.flags)} 项问题。")
+    if output:
+        console.print(f"审计报告：{output}")
+    raise typer.Exit(0 if a.clean else 1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("audit")(audit)

@@ -1,0 +1,213 @@
+"""`subsidy ledger …`: record an assessment's payouts, list and export them, clawbacks."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from decimal import Decimal
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console as _Console
+from rich.table import Table
+
+from ..errors import SubsidyError
+from ..money import yuan_text
+
+ledger_app = typer.Typer(
+    name="ledger",
+    help="兑现账本：记录已兑现的奖励，查询、导出，以及外迁和弄虚作假企业的追缴。",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+LEDGER_HELP = "兑现账本地址（SQLAlchemy URL：sqlite:///ledger.db 或 postgresql+psycopg://…；默认取环境变量 SUBSIDY_LEDGER，再默认 sqlite:///ledger.db）"
+_DATE = re.compile(r"^\s*(\d{4})\s*(?:[-/.年])\s*(\d{1,2})\s*(?:[-/.月])\s*(\d{1,2})\s*日?\s*$")
+
+
+def Console() -> _Console:
+    """The terminal's width on a terminal; wide enough for the tables when piped or redirected."""
+    return _Console() if sys.stdout.isatty() else _Console(width=200)
+
+
+class BadArgument(SubsidyError):
+    """A command-line value the ledger commands cannot use."""
+
+
+def parse_date(text: str, option: str) -> dt.date:
+    """2024-03-15, 2024/3/15 or 2024年3月15日."""
+    m = _DATE.match(text or "")
+    try:
+        if not m:
+            raise ValueError
+        return dt.date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        raise BadArgument(f"{option} 的值“{text}”不是日期（应为 2024-03-15、2024/3/15 或 2024年3月15日）") from None
+
+
+def check_year(year: int | None) -> int | None:
+    if year is not None and not 2000 <= year <= 2100:
+        raise BadArgument(f"年度“{year}”无效（应为 2000–2100 之间的年份）")
+    return year
+
+
+def _pack(policy: str):
+    from policies import get_pack
+
+    return get_pack(policy)
+
+
+def _payers_text(payers: dict[str, Decimal]) -> str:
+    return "；".join(f"{k} {yuan_text(v)}" for k, v in payers.items())
+
+
+@ledger_app.command("init")
+def init_cmd(
+    ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP),
+) -> None:
+    """建立兑现账本（新的 SQLite 文件，或在已有的 PostgreSQL 数据库中建表）；已有账本则升级其数据结构。"""
+    from .. import ledger as L
+
+    Console().print(f"账本已就绪：{L.init(ledger)}")
+
+
+@ledger_app.command("record")
+def record_cmd(
+    result: Path = typer.Argument(..., metavar="RESULT.json", help="subsidy assess --json 输出的核定结果"),
+    approved_by: str = typer.Option(..., "--approved-by", metavar="姓名", help="审批人"),
+    paid_on: Optional[str] = typer.Option(None, "--paid-on", metavar="日期", help="兑现日期（默认：今天）"),
+    ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP),
+) -> None:
+    """把一次核定结果中核定金额大于 0 的每一项记为已兑现。同一结果重复记录不会重复入账；与账本已有记录冲突时整批拒绝、不写入任何记录。"""
+    from .. import ledger as L
+
+    day = parse_date(paid_on, "--paid-on") if paid_on is not None else None
+    out = L.record(ledger, result, approved_by=approved_by, paid_on=day)
+    console = Console()
+    console.print(f"账本：{L.db.shown(L.resolve_url(ledger))}")
+    console.print(f"新记录 {len(out.new)} 笔，合计 {yuan_text(out.new_amount)} 元；已在账本中（未重复记录）{out.unchanged} 笔。")
+
+
+@ledger_app.command("list")
+def list_cmd(
+    company: Optional[str] = typer.Option(None, "--company", metavar="统一社会信用代码", help="只看这家企业"),
+    year: Optional[int] = typer.Option(None, "--year", "-y", help="只看这个奖励年度"),
+    ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP),
+    policy: str = typer.Option("jdz-2023", "--policy", help="政策编号"),
+) -> None:
+    """列出已兑现的奖励：兑现给谁、什么奖励、哪年、何时、多少、由哪级财政出资。"""
+    from .. import ledger as L
+
+    pack = _pack(policy)
+    rows = L.payouts(ledger, policy_id=pack.id, credit_codes=[company] if company else None, year=check_year(year))
+    console = Console()
+    t = Table(title=f"已兑现奖励（{pack.number}）", show_lines=False)
+    for h, just in (("统一社会信用代码", "left"), ("企业名称", "left"), ("奖励类别", "left"),
+                    ("项目或证书名称", "left"), ("奖励年度", "right"), ("兑现日期", "left"),
+                    ("兑现金额(元)", "right"), ("出资财政", "left"), ("审批人", "left"), ("申报编号", "left"),
+                    ("追缴", "left")):
+        t.add_column(h, justify=just)
+    for p in rows:
+        cb = "" if p.clawback is None else ("待缴回" if p.clawback.open else f"已于 {p.clawback.returned_on} 缴回")
+        t.add_row(p.credit_code, p.company_name, L.store.category_label(pack, p.category), p.subject,
+                  str(p.reward_year), str(p.paid_on), yuan_text(p.amount), _payers_text(p.payers), p.approved_by,
+                  p.claim_id, cb)
+    console.print(t)
+    total = sum((p.amount for p in rows), Decimal("0.00"))
+    console.print(f"共 {len(rows)} 笔，合计 {yuan_text(total)} 元。")
+
+
+@ledger_app.command("export")
+def export_cmd(
+    output: Path = typer.Option(..., "--output", "-o", metavar="FILE.xlsx", help="输出的已兑现奖励表"),
+    company: Optional[str] = typer.Option(None, "--company", metavar="统一社会信用代码", help="只导出这家企业"),
+    year: Optional[int] = typer.Option(None, "--year", "-y", help="只导出这个奖励年度"),
+    ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP),
+    policy: str = typer.Option("jdz-2023", "--policy", help="政策编号"),
+) -> None:
+    """导出为“已兑现奖励”表（申报汇总表的格式），可粘贴进申报汇总表供 subsidy assess 使用。"""
+    from .. import ledger as L
+    from ..ledger.export import write_history_workbook
+
+    pack = _pack(policy)
+    rows = L.payouts(ledger, policy_id=pack.id, credit_codes=[company] if company else None, year=check_year(year))
+    write_history_workbook(rows, output, pack=pack)
+    Console().print(f"已导出 {len(rows)} 笔已兑现奖励：{output}")
+
+
+@ledger_app.command("clawback")
+def clawback_cmd(
+    applications: Path = typer.Option(..., "--applications", metavar="IN.xlsx",
+                                      help="申报汇总表（读取企业表的迁出日期和弄虚作假）"),
+    record: bool = typer.Option(False, "--record", help="把追缴事项登记到账本（审计时据此列出未缴回的追缴）"),
+    approved_by: Optional[str] = typer.Option(None, "--approved-by", metavar="姓名", help="登记追缴的经办人（--record 时必填）"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE.xlsx", help="同时输出追缴清单（xlsx）"),
+    config: Optional[Path] = typer.Option(None, "--config", metavar="FILE.toml", help="口径参数配置文件（TOML）"),
+    ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP),
+    policy: str = typer.Option("jdz-2023", "--policy", help="政策编号"),
+) -> None:
+    """列出外迁或弄虚作假企业应缴回的已兑现奖励（按出资财政分列）；加 --record 登记到账本。"""
+    from .. import ledger as L
+    from .. import params as P
+    from ..workbook.reader import read_workbook
+
+    if record and not (approved_by and approved_by.strip()):
+        raise BadArgument("登记追缴（--record）时须用 --approved-by 写明经办人")
+    pack = _pack(policy)
+    prm = P.load(config, pack)
+    batch = read_workbook(applications, pack=pack)
+    dues = L.clawbacks_due(ledger, batch.companies, pack=pack, params=prm)
+    console = Console()
+    if not dues:
+        console.print("账本中没有需要追缴的奖励（企业表中没有迁出或弄虚作假企业在本措施下的兑现记录）。")
+        return
+    t = Table(title="追缴清单")
+    for h in ("统一社会信用代码", "企业名称", "奖励类别", "项目或证书名称", "奖励年度", "兑现日期", "应缴回(元)",
+              "出资财政", "原因", "状态"):
+        t.add_column(h, justify="right" if h in ("奖励年度", "应缴回(元)") else "left")
+    by_treasury: dict[str, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    for d in dues:
+        p = d.payout
+        for k, v in p.payers.items():
+            by_treasury[k] += v
+        state = "未登记" if d.recorded is None else ("待缴回" if d.recorded.open else f"已于 {d.recorded.returned_on} 缴回")
+        t.add_row(p.credit_code, p.company_name, L.store.category_label(pack, p.category), p.subject,
+                  str(p.reward_year), str(p.paid_on), yuan_text(p.amount), _payers_text(p.payers),
+                  "弄虚作假" if d.reason_code == "FRAUD" else "外迁", state)
+    console.print(t)
+    t2 = Table(title="按出资财政汇总")
+    t2.add_column("出资财政")
+    t2.add_column("应缴回(元)", justify="right")
+    for k in sorted(by_treasury):
+        t2.add_row(k, yuan_text(by_treasury[k]))
+    t2.add_row("合计", yuan_text(sum(by_treasury.values(), Decimal("0.00"))))
+    console.print(t2)
+    if output:
+        from ..ledger.clawback_sheet import write_clawbacks
+
+        write_clawbacks(dues, output, pack=pack)
+        console.print(f"追缴清单：{output}")
+    if record:
+        n = L.record_clawbacks(ledger, dues, decided_by=approved_by)
+        console.print(f"已登记追缴 {n} 笔（此前已登记 {len(dues) - n} 笔）。")
+
+
+@ledger_app.command("returned")
+def returned_cmd(
+    company: str = typer.Argument(..., metavar="统一社会信用代码", help="已缴回奖励资金的企业"),
+    returned_on: Optional[str] = typer.Option(None, "--returned-on", metavar="日期", help="缴回日期（默认：今天）"),
+    ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP),
+) -> None:
+    """登记企业已缴回全部待缴回的奖励资金（关闭其追缴事项）。"""
+    from .. import ledger as L
+
+    day = parse_date(returned_on, "--returned-on") if returned_on is not None else dt.date.today()
+    n = L.mark_returned(ledger, company, returned_on=day)
+    Console().print(f"已登记 {company} 缴回 {n} 笔追缴事项（缴回日期 {day}）。" if n else
+                    f"{company} 没有待缴回的追缴事项。")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(ledger_app, name="ledger")
