@@ -418,8 +418,9 @@ def finish_status(works: list[Work]) -> None:
 
 def under_this_policy(p: Payout, params: Parameters) -> bool:
     """A payout counts under this policy when it was paid on or after the policy took effect (a payout under the
-    repealed 景府办发〔2018〕11号 does not block or top up a reward of this one, and is not clawed back by it)."""
-    return p.paid_on >= params.validity_start
+    repealed 景府办发〔2018〕11号 does not block or top up a reward of this one, and is not clawed back by it:
+    通用条款 "按本措施所享受的"). 口径 history_scope = all counts every row of the history."""
+    return params.history_scope == "all" or p.paid_on >= params.validity_start
 
 
 def merge_history(sheet: Iterable[Payout], ledger: Iterable[Payout], *, pack: PolicyPack,

@@ -17,9 +17,10 @@ CHOICES = {
     "cap_allocation": ("proportional", "priority"),
     "cap_period": ("year",),
     "hq_after_expiry": ("continue", "stop"),
+    "history_scope": ("since_validity", "all"),
 }
 KEYS = ("min_credit_score", "tier_upgrade", "cap_allocation", "cap_period", "city_share", "hq_after_expiry",
-        "validity")
+        "validity", "history_scope")
 
 
 class Parameters(BaseModel):
@@ -31,6 +32,7 @@ class Parameters(BaseModel):
     cap_period: str
     city_share: dict[str, Decimal]
     hq_after_expiry: str
+    history_scope: str
     validity_start: dt.date
     validity_end: dt.date
 
@@ -43,6 +45,7 @@ class Parameters(BaseModel):
             "city_share": {k: str(v) for k, v in self.city_share.items()},
             "hq_after_expiry": self.hq_after_expiry,
             "validity": [self.validity_start.isoformat(), self.validity_end.isoformat()],
+            "history_scope": self.history_scope,
         }
 
 
@@ -57,6 +60,7 @@ def defaults(pack: PolicyPack) -> Parameters:
         cap_period=d["cap_period"]["value"],
         city_share=share,
         hq_after_expiry=d["hq_after_expiry"]["value"],
+        history_scope=d["history_scope"]["value"],
         validity_start=pack.validity_start,
         validity_end=pack.validity_end,
     )
@@ -155,4 +159,5 @@ def interpretations(params: Parameters, pack: PolicyPack) -> tuple[tuple[str, st
         ("city_share", share, d["city_share_default"]["why"] + "；" + d["city_share_city"]["why"]),
         ("hq_after_expiry", params.hq_after_expiry, d["hq_after_expiry"]["why"]),
         ("validity", f"{params.validity_start} 至 {params.validity_end}", pack.validity_reference),
+        ("history_scope", params.history_scope, d["history_scope"]["why"]),
     )

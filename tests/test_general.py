@@ -176,3 +176,15 @@ def test_totals_reconcile_across_lines_companies_and_treasuries():
     lines = sum(ln.payable for ln in r.lines)
     assert lines == sum(c.payable for c in r.companies) == sum(r.totals.by_payer.values()) == r.totals.payable
     assert r.totals.payable == sum(r.totals.by_measure.values())
+
+
+def test_history_scope_all_counts_payouts_before_the_policy():
+    r = run(claims=[claim("Q1", "qual_grade1")], history=[paid("qual_grade1", 300000, year=2022, on="2022-06-01")],
+            config={"history_scope": "all"})
+    assert "ALREADY_PAID" in codes(line(r, "Q1"))
+
+
+def test_a_payout_before_the_policy_is_not_clawed_back_by_default():
+    r = run(companies=[company(moved_out_on=dt.date(2024, 6, 1))],
+            history=[paid("qual_grade1", 300000, year=2022, on="2022-06-01"), paid("luban", 500000, subject="A")])
+    assert [c.amount for c in r.clawbacks] == [d(500000)]

@@ -217,13 +217,9 @@ def test_a_directory_in_the_way_is_an_output_error(tmp_path, result):
         write_schedule(result, tmp_path / "schedule.xlsx")
 
 
-def test_twenty_thousand_lines_write_quickly(tmp_path):
-    import time
-
-    big = big_result(20_000)
-    started = time.perf_counter()
+def test_every_line_of_a_large_result_is_one_row(tmp_path):
+    """Speed is measured by benchmarks/, not here: this checks the streamed rows are all there."""
+    big = big_result(3_000)
     write_schedule(big, tmp_path / "big.xlsx")
-    elapsed = time.perf_counter() - started
-    assert elapsed < 10, elapsed  # ~0.6 s here; openpyxl's own cell writer took ~2.5 s
     ws = openpyxl.load_workbook(tmp_path / "big.xlsx", read_only=True)["奖励明细"]
-    assert sum(1 for _ in ws.iter_rows(min_row=2)) == 20_000
+    assert sum(1 for _ in ws.iter_rows(min_row=2)) == 3_000

@@ -202,7 +202,14 @@ class _Book:
         ws = self.wb.create_sheet(title)
         for i, w in enumerate(widths, 1):
             ws.column_dimensions[get_column_letter(i)].width = w
+        # printed for sign-off: one page wide, as many pages tall as needed
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.page_setup.paperSize = "9"  # A4
+        ws.page_setup.orientation = "portrait" if headers is None or len(headers) <= 6 else "landscape"
         if headers is not None:
+            ws.print_title_rows = "1:1"
             ws.freeze_panes = "A2"
             ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{1 + max(rows or 0, 0)}"
         sheet = _Sheet(ws, self.sid)
