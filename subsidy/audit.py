@@ -79,7 +79,7 @@ def _shown(v) -> str:
     """A value as the difference list shows it."""
     if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool):
         d = Decimal(str(v))
-        if d == d.to_integral():
+        if d == d.to_integral() and abs(d) < 10000:  # counts, years
             return str(int(d))
         return f"{d:,.2f}" if d == d.quantize(Decimal("0.01")) else _num(d)
     return _norm(v) or "（空）"

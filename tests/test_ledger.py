@@ -319,17 +319,16 @@ def test_processes_recording_conflicting_amounts_at_once_leave_exactly_one(ledge
     assert len(keys(ledger_url)) == 1
 
 
-def test_processes_opening_a_new_ledger_at_once_create_it_once(tmp_path):
-    if not PG_URL:
-        url = f"sqlite:///{tmp_path / 'fresh.db'}"
-        L.init(url)  # SQLite: the file must exist; the race is on the tables
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_processes_opening_a_new_ledger_at_once_create_it_once(tmp_path, kind):
+    url = make_ledger(kind, tmp_path)
+    if kind == "sqlite":  # the file must exist (only `ledger init` creates one): the race is on the tables
         eng = create_engine(url)
         with eng.begin() as conn:
             for t in ("clawbacks", "payout_shares", "payouts", "alembic_version"):
                 conn.execute(text(f"DROP TABLE {t}"))
         eng.dispose()
     else:
-        url = PG_URL
         wipe_pg(url)
     paths = [write(tmp_path, f"n{i}.json", result(2023, ln("A-1", "tech_provincial", 200000))) for i in range(4)]
     outcomes = _race(url, paths)

@@ -63,6 +63,8 @@ def audit(
             if len(a.diffs) > MAX_SHOWN:
                 console.print(f"……另有 {len(a.diffs) - MAX_SHOWN} 处差异，见审计报告。")
             console.print(f"结论：不一致，发现 {len(a.diffs)} 处差异。")
+            if not ledger:
+                console.print("提示：如该明细表核定时使用了兑现账本（--ledger），核对时须给出同一账本。")
         if output:
             console.print(f"审计报告：{output}")
         raise typer.Exit(0 if a.clean else 1)

@@ -46,7 +46,7 @@ class ResultFile:
 
 
 def _bad(where: str, what: str) -> BadResultFile:
-    return BadResultFile(f"评审结果文件 {where} 无法读取：{what}（应为 subsidy assess --json 输出的 {SCHEMA} 格式）")
+    return BadResultFile(f"核定结果文件 {where} 无法读取：{what}（应为 subsidy assess --json 输出的 {SCHEMA} 格式）")
 
 
 def _money(v, where: str, name: str) -> Decimal:
@@ -132,9 +132,11 @@ def load(path: str | Path) -> ResultFile:
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise BadResultFile(f"评审结果文件不存在：{p}") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise BadResultFile(f"无法读取评审结果文件 {p}：{e.__class__.__name__}") from None
+        raise BadResultFile(f"核定结果文件不存在：{p}") from None
+    except UnicodeDecodeError:
+        raise _bad(str(p), "不是 JSON 文本文件") from None
+    except OSError as e:
+        raise BadResultFile(f"无法读取核定结果文件 {p}：{e.strerror or e.__class__.__name__}") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:

@@ -136,13 +136,13 @@ def _to_record(rf: ResultFile, pack: PolicyPack) -> list[ResultLine]:
         try:
             pack.category(ln.category)
         except KeyError:
-            raise BadResultFile(f"评审结果中申报编号 {ln.claim_id} 的奖励类别“{ln.category}”不属于政策 {pack.id}") from None
+            raise BadResultFile(f"核定结果中申报编号 {ln.claim_id} 的奖励类别“{ln.category}”不属于政策 {pack.id}") from None
         key = (ln.credit_code, ln.category, norm_subject(ln.subject))
         if key in seen:
             dups.append(f"申报编号 {seen[key].claim_id} 与 {ln.claim_id} 是同一奖励事项")
         seen[key] = ln
     if dups:
-        raise BadResultFile("评审结果中同一奖励事项出现两次，不能记账：" + "；".join(dups))
+        raise BadResultFile("核定结果中同一奖励事项出现两次，不能记账：" + "；".join(dups))
     return lines
 
 
