@@ -42,7 +42,8 @@ def print_summary(result: Result, *, console: Console) -> None:
     if result.issues:
         console.print(f"[yellow]数据问题 {len(result.issues)} 处[/yellow]（详见“数据问题”表）：", highlight=False)
         for i in result.issues[:ISSUES_SHOWN]:
-            where = "".join(x for x in (i.sheet, f" 第{i.row}行" if i.row else "", f" {i.column}" if i.column else ""))
+            column = f" {i.column}" if i.column and not i.message.startswith(i.column) else ""
+            where = "".join(x for x in (i.sheet, f" 第{i.row}行" if i.row else "", column))
             console.print(f"  - {where}：{i.message}", highlight=False, markup=False)
         if len(result.issues) > ISSUES_SHOWN:
             console.print(f"  … 另有 {len(result.issues) - ISSUES_SHOWN} 处", highlight=False)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Optional
 
@@ -38,14 +39,28 @@ def run_assessment(path: Path, *, year: int, config: Path | None, ledger: str | 
 
     pack = get_pack(policy)
     prm = params.load(config, pack)
-    batch = read_workbook(path, pack=pack)
+    check_year(year)
+    big = console is not None and console.is_terminal and _size(path) > LARGE_FILE
+    with console.status("正在读取申报汇总表…") if big else nullcontext():
+        batch = read_workbook(path, pack=pack)
     extra = ()
     url = ledger_url(ledger)
     if url:
         from ..ledger import history
 
         extra = tuple(history(url, credit_codes={c.credit_code for c in batch.companies}, policy_id=pack.id))
-    return engine.assess(batch, year=check_year(year), pack=pack, params=prm, extra_history=extra)
+    with console.status(f"正在核定 {len(batch.claims) + len(batch.hq_claims):,} 条申报…") if big else nullcontext():
+        return engine.assess(batch, year=year, pack=pack, params=prm, extra_history=extra)
+
+
+LARGE_FILE = 1_000_000  # bytes: above this the terminal shows what stage a long run is in
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def default_output(path: Path, year: int) -> Path:
@@ -65,7 +80,7 @@ def assess(
 ) -> None:
     """核定一批申报：校验申报汇总表，逐项核定奖励，输出奖励明细表（xlsx）和可选的 JSON。"""
     from ..jsonout import write_json
-    from ..output import print_summary
+    from ..output import print_summary, progress
     from ..workbook.writer import write_schedule
 
     check_year(year)
@@ -73,9 +88,12 @@ def assess(
     console = Console(stderr=to_stdout)
     result = run_assessment(applications, year=year, config=config, ledger=ledger, policy=policy, console=console)
     out = output or default_output(applications, year)
-    write_schedule(result, out)
-    if json_out:
-        write_json(result, json_out)
+    with progress(len(result.lines) * (2 if json_out else 1), "正在写出结果", console=console) as advance:
+        write_schedule(result, out)
+        advance(len(result.lines))
+        if json_out:
+            write_json(result, json_out)
+            advance(len(result.lines))
     print_summary(result, console=console)
     console.print(f"奖励明细表：{out}")
     if json_out and not to_stdout:
