@@ -1,0 +1,149 @@
+"""The self-check web page (`subsidy serve`): FastAPI with server-rendered Jinja2 pages in Chinese.
+
+Pages: / (one company's self-check form, answered with the same report and advice as `subsidy check`),
+/upload (an application workbook in, the award schedule xlsx out), /policy (the policy overview).
+Stateless: an upload is read in memory, the schedule written in a temporary directory that is removed before the
+response is sent; nothing is kept between requests.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from ..errors import SubsidyError
+from ..labels import status_label
+from ..money import yuan_text
+from ..selfcheck import score_text
+from .forms import FormData, parse_form
+
+HERE = Path(__file__).parent
+MAX_UPLOAD = 10 * 1024 * 1024  # bytes
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+YEAR_MIN, YEAR_MAX = 2000, 2100
+
+
+def _yuan(x: Decimal | None) -> str:
+    return "—" if x is None else yuan_text(x)
+
+
+def _pct(rate: Decimal | None) -> str:
+    return "—" if rate is None else f"{(rate * 100).normalize():f}%"
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:g} MB"
+
+
+def create_app(*, policy: str = "jdz-2023", config: Path | None = None, max_upload: int = MAX_UPLOAD) -> FastAPI:
+    """The ASGI app. ``config`` is a --config TOML of interpretation parameters (read once, at start)."""
+    from policies import get_pack
+
+    from .. import params as params_mod
+
+    pack = get_pack(policy)
+    prm = params_mod.load(config, pack)
+
+    app = FastAPI(title="建筑业奖励自查", docs_url=None, redoc_url=None, openapi_url=None)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    env = templates.env
+    env.filters["yuan"] = _yuan
+    env.filters["pct"] = _pct
+    env.filters["score"] = score_text
+    env.globals.update(pack=pack, status_label=status_label, max_upload=_size(max_upload))
+
+    categories = [c for c in pack.categories if not c.computed]
+    regions = list(pack.regions) + [pack.outside_region]
+
+    def page(request: Request, name: str, status: int = 200, **ctx) -> HTMLResponse:
+        return templates.TemplateResponse(request, name, ctx, status_code=status)
+
+    def check_page(request: Request, form: FormData, status: int = 200, **ctx) -> HTMLResponse:
+        return page(request, "check.html", status, form=form, categories=categories, regions=regions,
+                    accidents=["无", "一般", "较大", "重大", "特别重大"], modes=["总部迁入", "设立子公司"],
+                    qualifications=["施工总承包特级", "施工总承包一级", "施工总承包二级", "其他"], **ctx)
+
+    @app.get("/", response_class=HTMLResponse)
+    async def index(request: Request) -> HTMLResponse:
+        form = FormData(values={"year": str(dt.date.today().year), "region": "", "accident": "无"})
+        return check_page(request, form)
+
+    @app.post("/check", response_class=HTMLResponse)
+    async def check(request: Request) -> HTMLResponse:
+        from ..selfcheck import self_check
+
+        raw = await request.form()
+        form = FormData.from_multi(raw.getlist, raw.get)
+        parsed = parse_form(form, pack)
+        errors = list(parsed.errors)
+        if parsed.year is not None and not YEAR_MIN <= parsed.year <= YEAR_MAX:
+            errors.append(f"核定年度“{parsed.year}”无效（应为 {YEAR_MIN}–{YEAR_MAX} 之间的年份）")
+        if errors or parsed.batch is None:
+            return check_page(request, form, 400, errors=errors)
+        sc = self_check(parsed.batch, parsed.credit_code, year=parsed.year, pack=pack, params=prm)
+        return check_page(request, form, sc=sc)
+
+    @app.get("/upload", response_class=HTMLResponse)
+    async def upload_form(request: Request) -> HTMLResponse:
+        return page(request, "upload.html", year=str(dt.date.today().year))
+
+    @app.post("/upload")
+    async def upload(request: Request) -> Response:
+        from .. import engine
+        from ..workbook.reader import read_bytes
+        from ..workbook.writer import write_schedule
+
+        too_big = f"文件超过 {_size(max_upload)} 的上限，请删去无关的工作表或拆分后再上传"
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > max_upload + 64 * 1024:
+            return page(request, "upload.html", 413, error=too_big, year="")
+        raw = await request.form()
+        year_text = str(raw.get("year") or "").strip()
+        file = raw.get("file")
+        if file is None or isinstance(file, str) or not getattr(file, "filename", ""):
+            return page(request, "upload.html", 400, error="请选择要上传的申报汇总表（.xlsx）", year=year_text)
+        data = await file.read(max_upload + 1)
+        await file.close()
+        if len(data) > max_upload:
+            return page(request, "upload.html", 413, error=too_big, year=year_text)
+        if not year_text.isdigit() or not YEAR_MIN <= int(year_text) <= YEAR_MAX:
+            return page(request, "upload.html", 400, year=year_text,
+                        error=f"核定年度“{year_text}”无效（应为 {YEAR_MIN}–{YEAR_MAX} 之间的年份）")
+        year = int(year_text)
+        try:
+            batch = read_bytes(data, pack=pack, name=file.filename)
+            result = engine.assess(batch, year=year, pack=pack, params=prm)
+            with tempfile.TemporaryDirectory(prefix="subsidy-web-") as tmp:
+                out = Path(tmp) / "schedule.xlsx"
+                write_schedule(result, out)
+                body = out.read_bytes()
+        except SubsidyError as e:
+            return page(request, "upload.html", 400, error=str(e), year=year_text)
+        name = f"奖励明细表-{year}.xlsx"
+        disposition = f"attachment; filename=\"schedule-{year}.xlsx\"; filename*=UTF-8''{quote(name)}"
+        return Response(content=body, media_type=XLSX, headers={"Content-Disposition": disposition,
+                                                                "Cache-Control": "no-store"})
+
+    @app.get("/policy", response_class=HTMLResponse)
+    async def policy_page(request: Request) -> HTMLResponse:
+        from ..selfcheck import policy_overview
+
+        return page(request, "policy.html", o=policy_overview(pack, prm))
+
+    @app.exception_handler(404)
+    async def not_found(request: Request, exc) -> HTMLResponse:
+        return page(request, "error.html", 404, message="没有这个页面")
+
+    @app.exception_handler(405)
+    async def not_allowed(request: Request, exc) -> HTMLResponse:
+        return page(request, "error.html", 405, message="请从页面上的表单提交")
+
+    return app
