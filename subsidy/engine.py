@@ -37,9 +37,6 @@ from .params import Parameters, interpretations
 from .policy import Category, PolicyPack
 from .text import natural_key, norm_subject
 
-HQ = "hq_relocation"
-
-
 # --------------------------------------------------------------------------- working state
 
 
@@ -164,7 +161,7 @@ def build_works(batch: Batch, ctx: Ctx) -> list[Work]:
                           company=ctx.companies.get(c.credit_code), other_name=c.other_policy_name,
                           other_amount=c.other_policy_amount, other_paid=c.other_policy_paid,
                           standard=cat.standard_amount(c.approved_on)))
-    hq_cat = ctx.pack.category(HQ)
+    hq_cat = ctx.pack.computed_category
     for h in batch.hq_claims:
         works.append(Work(claim_id=h.claim_id, sheet=h.sheet, row=h.row, credit_code=h.credit_code,
                           category=hq_cat, category_label=hq_cat.label, subject="", approved_on=h.recognised_on,
@@ -268,8 +265,8 @@ def step6_history(works: list[Work], ctx: Ctx) -> None:
         cat = _category(ctx.pack, p.category)
         if cat is None or cat.honour_only:
             continue
-        if cat.code == HQ:
-            by_key[(p.credit_code, HQ, str(p.reward_year))].append((p, cat))
+        if cat.computed:  # paid per reward year (第5条)
+            by_key[(p.credit_code, cat.code, str(p.reward_year))].append((p, cat))
         else:
             k = norm_subject(p.subject) if cat.key == "subject" else ""
             by_key[(p.credit_code, cat.family or cat.code, k)].append((p, cat))
@@ -278,8 +275,8 @@ def step6_history(works: list[Work], ctx: Ctx) -> None:
             continue
         cat = w.category
         w.entitlement = w.standard
-        if cat.code == HQ:
-            paid = by_key.get((w.credit_code, HQ, str(ctx.year)), [])
+        if cat.computed:
+            paid = by_key.get((w.credit_code, cat.code, str(ctx.year)), [])
             if paid:
                 p = paid[0][0]
                 w.decide("ineligible", ctx.msg("ALREADY_PAID", cat.measure, year=ctx.year, paid_on=p.paid_on,
@@ -295,7 +292,7 @@ def step6_history(works: list[Work], ctx: Ctx) -> None:
         elif top_cat.tier > cat.tier:
             w.decide("ineligible", ctx.msg("SUPERSEDED_BY_HIGHER", cat.measure,
                                            higher=f"已于 {top_p.paid_on} 兑现更高等级的{top_cat.label}"))
-        elif cat.family == "project_honor":
+        elif cat.always_top_up:
             w.entitlement = max(ZERO, w.standard - total)
             w.reasons.append(ctx.msg("SAME_PROJECT_TOP_UP", cat.measure, paid=yuan_text(total),
                                      amount=yuan_text(w.entitlement)))

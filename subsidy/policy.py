@@ -89,6 +89,7 @@ class Category:
     amount: DatedValue | None = None
     honour_only: bool = False
     computed: bool = False  # the amount is computed per claim (M5), not a fixed sum
+    always_top_up: bool = False  # a higher tier after a lower one is paid the difference whatever tier_upgrade says
 
     @property
     def article(self) -> str:
@@ -117,6 +118,7 @@ def categories_from_yaml(raw: dict) -> tuple[Category, ...]:
                 amount=DatedValue.from_yaml(c["amount"]) if "amount" in c else None,
                 honour_only=bool(c.get("honour_only", False)),
                 computed=bool(c.get("computed", False)),
+                always_top_up=bool(c.get("always_top_up", False)),
             )
         )
     return tuple(out)
@@ -200,6 +202,11 @@ class PolicyPack:
             if wanted == norm_label(c.label) or wanted in {norm_label(a) for a in c.aliases}:
                 return c
         return None
+
+    @property
+    def computed_category(self) -> Category:
+        """The category whose amount is computed per claim (the sheet 总部迁入)."""
+        return next(c for c in self.categories if c.computed)
 
     def treasury(self, region: str) -> str:
         return self.regions[region]
