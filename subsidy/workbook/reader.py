@@ -34,6 +34,7 @@ from ..models import (
 from ..policy import Category, PolicyPack
 from ..text import norm_label
 from ..uscc import problem
+from . import guard
 from .cells import (
     CellError,
     cell_text,
@@ -117,6 +118,10 @@ def read_workbook(path: str | Path, *, pack: PolicyPack) -> Batch:
     """Read the application workbook at ``path``. Raises :class:`UnreadableInput` with one Chinese sentence."""
     p = Path(path)
     try:
+        size = p.stat().st_size
+        if size > guard.MAX_FILE_BYTES and p.is_file():
+            raise UnreadableInput(f"“{p.name}”过大（{size // guard.MB} MB，上限 {guard.MAX_FILE_BYTES // guard.MB} MB），"
+                                  "不像是一份申报汇总表")
         data = p.read_bytes()
     except FileNotFoundError:
         raise UnreadableInput(f"找不到文件：{path}") from None
@@ -166,12 +171,18 @@ def _open(data: bytes, name: str) -> CalamineWorkbook:
         raise UnreadableInput(f"{label}是旧版 Excel（.xls）等格式，不是 .xlsx 工作簿，请在 Excel 中另存为 .xlsx 后再提交")
     if not data.startswith(b"PK"):
         raise UnreadableInput(f"{label}不是 Excel 工作簿（.xlsx）文件")
+    if len(data) > guard.MAX_FILE_BYTES:
+        raise UnreadableInput(f"{label}过大（{len(data) // guard.MB} MB，上限 {guard.MAX_FILE_BYTES // guard.MB} MB），"
+                              "不像是一份申报汇总表")
     try:
-        names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        names = zf.namelist()
     except Exception:  # noqa: BLE001 - any failure of the zip layer: the file is damaged
         raise UnreadableInput(f"{label}已损坏，无法作为 Excel 工作簿读取") from None
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
         raise UnreadableInput(f"{label}不是 Excel 工作簿（.xlsx）文件")
+    # zip bombs, XML entity declarations, a value cell at XFD1048576: refused before calamine allocates for them
+    guard.check_package(zf, data, name, sheet_wanted=lambda s: norm_label(s) in SHEETS)
     try:
         return CalamineWorkbook.from_filelike(io.BytesIO(data))
     except PasswordError:
