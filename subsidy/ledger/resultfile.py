@@ -41,7 +41,7 @@ class ResultFile:
     policy_id: str
     year: int
     input_sha256: str
-    lines: tuple[ResultLine, ...]
+    lines: tuple[ResultLine, ...]  # the lines with payable > 0: what a record writes
     companies: dict[str, ResultCompany] = field(default_factory=dict)
 
 
@@ -108,6 +108,8 @@ def parse(data: object, where: str = "") -> ResultFile:
         if not isinstance(ln, dict):
             raise _bad(where, f"{w} 不是对象")
         payable = _money(ln.get("payable"), where, f"{w} 的 payable")
+        if payable == 0:  # nothing to record: a rejected row may lack its category or company
+            continue
         payers_raw = ln.get("payers", {}) or {}
         if not isinstance(payers_raw, dict):
             raise _bad(where, f"{w} 的 payers 应为对象")
@@ -121,7 +123,7 @@ def parse(data: object, where: str = "") -> ResultFile:
             category=_text(ln, "category_code", where), measure=measure,
             subject=_text(ln, "subject", where, required=False), payable=payable,
             payers={k: v for k, v in payers.items() if v != 0})
-        if payable > 0 and sum(line.payers.values(), Decimal(0)) != payable:
+        if sum(line.payers.values(), Decimal(0)) != payable:
             raise _bad(where, f"{w}（申报编号 {line.claim_id}）的出资财政合计不等于核定金额 {payable}")
         lines.append(line)
     return ResultFile(policy_id=policy["id"], year=year, input_sha256=sha, lines=tuple(lines), companies=companies)

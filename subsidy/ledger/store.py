@@ -129,7 +129,7 @@ def _check_dates(rf: ResultFile, paid_on: dt.date, today: dt.date) -> None:
 
 
 def _to_record(rf: ResultFile, pack: PolicyPack) -> list[ResultLine]:
-    lines = [ln for ln in rf.lines if ln.payable > 0]
+    lines = list(rf.lines)
     seen: dict[tuple, ResultLine] = {}
     dups = []
     for ln in lines:
