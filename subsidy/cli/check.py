@@ -45,7 +45,7 @@ def _pct(rate: Decimal | None) -> str:
 
 
 def _print(console: Console, text: str, style: str | None = None) -> None:
-    console.print(text, style=style, markup=False, highlight=False)
+    console.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
 
 
 # --------------------------------------------------------------------------- check
