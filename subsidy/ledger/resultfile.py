@@ -96,7 +96,9 @@ def parse(data: object, where: str = "") -> ResultFile:
         w = f"companies 第{i}项"
         if not isinstance(c, dict):
             raise _bad(where, f"{w} 不是对象")
-        code = _text(c, "credit_code", where)
+        code = c.get("credit_code")
+        if not isinstance(code, str) or not code.strip():
+            continue  # a company row that could not be read: none of its lines is payable
         tax = c.get("local_retained_tax")
         companies[code] = ResultCompany(
             credit_code=code, company_name=_text(c, "company_name", where, required=False),
