@@ -203,3 +203,19 @@ def test_unknown_pages_are_answered_in_chinese(client):
     assert r.status_code == 404 and "没有这个页面" in r.text
     r = client.get("/check")
     assert r.status_code == 405 and "请从页面上的表单提交" in r.text
+
+
+def test_serve_refuses_a_bad_port_in_one_chinese_line(capsys):
+    from subsidy.cli import main
+
+    assert main(["serve", "--port", "99999"]) == 2
+    assert capsys.readouterr().err == "错误：端口“99999”无效（应为 1–65535）\n"
+
+
+def test_serve_refuses_a_bad_config_before_starting(capsys, tmp_path):
+    from subsidy.cli import main
+
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("frob = 1\n", encoding="utf-8")
+    assert main(["serve", "--config", str(cfg)]) == 2
+    assert capsys.readouterr().err.startswith("错误：配置文件中有未知的配置项“frob”")
