@@ -44,11 +44,12 @@ def deposit_rule(company: Company | None, eligible: bool, params: Parameters,
     if score is None:
         return DepositRule(rate=base, base_rate=base, old_rate=old,
                            note=f"无信用评价分，按基准比例1.5%（第18条：由3%降为1.5%）；{GUARANTEE}")
+    shown = format(score.normalize(), "f")
     for minimum, cut in CUTS.at(day):
         if score >= Decimal(minimum):
             rate = base * (1 - Decimal(cut))
             return DepositRule(rate=rate.normalize(), base_rate=base, old_rate=old,
-                               note=f"信用评价{score}分（{minimum}分及以上），第18条：下调{Decimal(cut) * 100:.0f}%，"
+                               note=f"信用评价{shown}分（{minimum}分及以上），第18条：下调{Decimal(cut) * 100:.0f}%，"
                                     f"比例{rate * 100:.2f}%；{GUARANTEE}")
     return DepositRule(rate=base, base_rate=base, old_rate=old,
-                       note=f"信用评价{score}分（低于80分），按基准比例1.5%（第18条）；{GUARANTEE}")
+                       note=f"信用评价{shown}分（低于80分），按基准比例1.5%（第18条）；{GUARANTEE}")
