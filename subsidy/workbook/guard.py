@@ -60,6 +60,8 @@ _ROW = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?row\s[^>]*?\br="([0-9]{1,7})"[^>/]*>
 _LOOSE_CELL = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c(?:>|\s(?![^>]*\br=")[^>/]*>)')
 _LOOSE_ROW = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?row(?:>|\s(?![^>]*\br=")[^>/]*>)')
 MAX_COLUMNS = 16384
+_QUICK_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
+_QUICK_ROW = re.compile(rb'<row r="([0-9]{1,7})"')
 _SHEET = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?sheet\s[^>]*>')
 _ATTR = re.compile(rb'([\w:.-]+)\s*=\s*"([^"]*)"')
 _REL = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?Relationship\s[^>]*>')
@@ -115,7 +117,7 @@ class _Area:
             self.max_col = max(self.max_col, hi)
             self.rows([r for _, r in found])
 
-    def scan(self, window: bytes) -> None:
+    def scan(self, window: bytes, chunk: bytes = b"") -> None:
         self.cells(_CELL.findall(window))
         self.rows(_ROW.findall(window))
         if _LOOSE_CELL.search(window):  # never in what Excel, WPS or openpyxl write: only then count per row
@@ -132,6 +134,45 @@ class _Area:
         rows, cols = self.size()
         top, left = self.min_row or 1, self.min_col or 1
         return f"{_column_letters(left)}{top}", f"{_column_letters(min(left + cols - 1, MAX_COLUMNS))}{top + rows - 1}"
+
+
+class _QuickArea(_Area):
+    """The fast pass, for the common case: every ``r="…"`` reference counts (blank cells included), which bounds
+    the rectangle from above; any sign of a cell or row without a leading reference makes it ``loose``, and then
+    the exact pass (:class:`_Area`) runs instead."""
+
+    _COUNTED = (b"<c ", b'<c r="', b"<row ", b'<row r="')
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counts = [0] * len(self._COUNTED)
+        self.odd = False  # a <c>, <row> or a prefixed tag was seen
+        self._prev = b""
+
+    @property
+    def loose(self) -> bool:
+        c = self.counts
+        return self.odd or c[0] != c[1] or c[2] != c[3]
+
+    def scan(self, window: bytes, chunk: bytes = b"") -> None:
+        # when not loose, every cell tag starts <c r="…" and every row tag <row r="…": literal prefixes, fast
+        found = _QUICK_CELL.findall(window)
+        if found:
+            numbers = [column_number(c.decode()) for c in {a for a, _ in found}]
+            self.min_col = min(self.min_col or min(numbers), min(numbers))
+            self.max_col = max(self.max_col, max(numbers))
+            self.rows([r for _, r in found])
+        self.rows(_QUICK_ROW.findall(window))
+        if not self.odd:
+            self.odd = b"<c>" in window or b"<row>" in window or b":c" in window or b":row" in window
+        # each occurrence counted once: the previous chunk's last len(p) - 1 bytes cannot hold a whole one
+        for i, p in enumerate(self._COUNTED):
+            self.counts[i] += (self._prev[len(self._prev) - len(p) + 1:] + chunk).count(p)
+        self._prev = chunk[-8:]
+
+    def cells(self) -> int:
+        rows, cols = self.size()
+        return rows * cols
 
 
 def check_package(zf: zipfile.ZipFile, data: bytes, name: str, *,
@@ -155,10 +196,14 @@ def check_package(zf: zipfile.ZipFile, data: bytes, name: str, *,
     for info in infos:
         if info.is_dir():
             continue
-        area = _Area() if info.filename in sheets and sheet_wanted(sheets[info.filename]) else None
-        xml = info.filename.endswith((".xml", ".rels", ".vml")) or area is not None
+        wanted = info.filename in sheets and sheet_wanted(sheets[info.filename])
+        area = _QuickArea() if wanted else None
+        xml = info.filename.endswith((".xml", ".rels", ".vml")) or wanted
         total = _scan(data, info, label, xml=xml, area=area, total=total)
-        if area is not None:
+        if area is not None and (area.loose or area.cells() > MAX_AREA_CELLS):
+            # the quick bound is not good enough: measure the part again, exactly (hostile files only)
+            area = _Area()
+            _scan(data, info, label, xml=True, area=area, total=0)
             rows, cols = area.size()
             if rows * cols > MAX_AREA_CELLS:
                 first, last = area.corners()
@@ -211,7 +256,7 @@ def _scan(data: bytes, info: zipfile.ZipInfo, label: str, *, xml: bool, area: _A
                     f"{label}中的“{info.filename}”含有 DOCTYPE 或 ENTITY 声明（可能是 XML 实体扩展攻击），"
                     "正常的 Excel 工作簿不会有，已拒绝读取")
             if area is not None:
-                area.scan(window)
+                area.scan(window, chunk)
             tail = window[-_OVERLAP:]
     return total
 
