@@ -10,7 +10,7 @@ import sys
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from .atomic import atomic_write_bytes
+from .atomic import atomic_write
 from .models import Result
 from .money import FEN
 
@@ -40,9 +40,22 @@ def _plain(x: Decimal | None) -> str | None:
 
 
 def to_json(result: Result) -> dict[str, Any]:
-    m = money_str
+    out = _head(result)
+    for key, rows in _tables(result):
+        out[key] = list(rows)
+    out["totals"] = _totals(result)
+    out["issues"] = list(_issues(result))
+    return {k: out[k] for k in _ORDER}
+
+
+_ORDER = ("schema", "policy", "year", "input", "parameters", "lines", "companies", "deposits", "clawbacks",
+          "totals", "issues")
+#: the keys whose lists grow with the batch: written one compact object per line (see dumps)
+_ROWS = ("lines", "companies", "deposits", "clawbacks", "issues")
+
+
+def _head(result: Result) -> dict[str, Any]:
     p = result.policy
-    t = result.totals
     return {
         "schema": SCHEMA,
         "policy": {
@@ -55,7 +68,12 @@ def to_json(result: Result) -> dict[str, Any]:
         "year": result.year,
         "input": {"sha256": result.input_sha256},
         "parameters": result.parameters,
-        "lines": [
+    }
+
+
+def _tables(result: Result):
+    m = money_str
+    yield "lines", (
             {
                 "claim_id": ln.claim_id,
                 "credit_code": ln.credit_code,
@@ -75,8 +93,8 @@ def to_json(result: Result) -> dict[str, Any]:
                 "row": ln.row,
             }
             for ln in result.lines
-        ],
-        "companies": [
+    )
+    yield "companies", (
             {
                 "credit_code": c.credit_code,
                 "company_name": c.company_name,
@@ -91,8 +109,8 @@ def to_json(result: Result) -> dict[str, Any]:
                 "preconditions": _reasons(c.preconditions),
             }
             for c in result.companies
-        ],
-        "deposits": [
+    )
+    yield "deposits", (
             {
                 "credit_code": d.credit_code,
                 "company_name": d.company_name,
@@ -110,8 +128,8 @@ def to_json(result: Result) -> dict[str, Any]:
                 "row": d.row,
             }
             for d in result.deposits
-        ],
-        "clawbacks": [
+    )
+    yield "clawbacks", (
             {
                 "credit_code": c.credit_code,
                 "company_name": c.company_name,
@@ -126,24 +144,53 @@ def to_json(result: Result) -> dict[str, Any]:
                 "message": c.message,
             }
             for c in result.clawbacks
-        ],
-        "totals": {
+    )
+
+
+def _totals(result: Result) -> dict[str, Any]:
+    m = money_str
+    t = result.totals
+    return {
             "payable": m(t.payable),
             "by_payer": _payers(t.by_payer),
             "by_measure": _payers(t.by_measure),
             "by_status": dict(t.by_status),
             "by_payer_measure": {payer: _payers(ms) for payer, ms in t.by_payer_measure.items()},
             "clawback": m(t.clawback),
-        },
-        "issues": [
-            {"sheet": i.sheet, "row": i.row, "column": i.column, "value": i.value, "message": i.message}
-            for i in result.issues
-        ],
     }
 
 
+def _issues(result: Result):
+    return ({"sheet": i.sheet, "row": i.row, "column": i.column, "value": i.value, "message": i.message}
+            for i in result.issues)
+
+
 def dumps(result: Result) -> str:
-    return json.dumps(to_json(result), ensure_ascii=False, indent=2, default=_default) + "\n"
+    return "".join(_pieces(result))
+
+
+def _pieces(result: Result):
+    """The document in pieces: indented like ``indent=2`` at the top, each row of a growing list as one compact
+    line. ``json.dumps(indent=…)`` runs the pure-Python encoder; the compact form runs the C one (100k claims:
+    ~5 s → ~1 s), and the rows are encoded as they stream out instead of all held as dicts first."""
+    compact = json.JSONEncoder(ensure_ascii=False, default=_default).encode
+    parts: dict[str, Any] = _head(result)
+    rows = dict(_tables(result))
+    rows["issues"] = _issues(result)
+    parts["totals"] = _totals(result)
+    yield "{"
+    for n, key in enumerate(_ORDER):
+        yield ("\n" if n == 0 else ",\n") + f"  {compact(key)}: "
+        if key in _ROWS:
+            first = True
+            for row in rows[key]:
+                yield ("[\n    " if first else ",\n    ") + compact(row)
+                first = False
+            yield "[]" if first else "\n  ]"
+        else:
+            text = json.dumps(parts[key], ensure_ascii=False, indent=2, default=_default)
+            yield text.replace("\n", "\n  ")
+    yield "\n}\n"
 
 
 def _default(o: Any) -> Any:
@@ -157,16 +204,29 @@ def _default(o: Any) -> Any:
 
 def write_json(result: Result, target: str) -> None:
     """``target`` "-" writes UTF-8 to stdout; anything else is a file path, written atomically."""
-    text = dumps(result)
     if target == "-":
         out = sys.stdout
         buffer = getattr(out, "buffer", None)
-        if buffer is not None:
-            out.flush()
-            buffer.write(text.encode("utf-8"))
-            buffer.flush()
-        else:
-            out.write(text)
-            out.flush()
+        out.flush()
+        for chunk in _batched(result):
+            if buffer is not None:
+                buffer.write(chunk.encode("utf-8"))
+            else:
+                out.write(chunk)
+        (buffer or out).flush()
         return
-    atomic_write_bytes(target, text.encode("utf-8"))
+    atomic_write(target, lambda f: f.writelines(chunk.encode("utf-8") for chunk in _batched(result)))
+
+
+def _batched(result: Result, size: int = 1 << 16):
+    """The pieces joined into chunks of about ``size`` characters (few writes, bounded memory)."""
+    buf: list[str] = []
+    n = 0
+    for piece in _pieces(result):
+        buf.append(piece)
+        n += len(piece)
+        if n >= size:
+            yield "".join(buf)
+            buf, n = [], 0
+    if buf:
+        yield "".join(buf)
