@@ -114,8 +114,22 @@ class Ctx:
                 self._by_company[p.credit_code].append(p)
         return self._by_company.get(code, [])
 
+    _reasons: dict[tuple, Reason] = field(default_factory=dict, init=False, repr=False)
+
     def msg(self, code: str, measure: int | None = None, **fields) -> Reason:
-        return Reason(code=code, message=self.pack.message(code, measure, **fields))
+        """The reason for ``code``; equal reasons are one shared (frozen) object, so 100k lines stay small."""
+        key = (code, measure, *sorted(fields.items()))
+        r = self._reasons.get(key)
+        if r is None:
+            r = self._reasons[key] = Reason(code=code, message=self.pack.message(code, measure, **fields))
+        return r
+
+    def standard_reason(self, cat: Category, day: dt.date) -> Reason:
+        key = ("STANDARD_AMOUNT", cat.code, cat.amount.entry(day)[0] if cat.amount else None)
+        r = self._reasons.get(key)
+        if r is None:
+            r = self._reasons[key] = Reason(code="STANDARD_AMOUNT", message=cat.reference(day))
+        return r
 
 
 # --------------------------------------------------------------------------- the pipeline
@@ -246,7 +260,7 @@ def step3_dates(works: list[Work], ctx: Ctx) -> None:
         if fails:
             w.decide("ineligible", *fails)
         elif w.monetary:
-            w.reasons.append(Reason(code="STANDARD_AMOUNT", message=w.category.reference(w.approved_on)))
+            w.reasons.append(ctx.standard_reason(w.category, w.approved_on))
 
 
 def step4_duplicates(works: list[Work], ctx: Ctx) -> None:
@@ -483,7 +497,7 @@ def paid_in_year(ctx: Ctx, code: str) -> Decimal:
 
 def to_line(w: Work) -> Line:
     cat = w.category
-    return Line(
+    return Line.trusted(
         claim_id=w.claim_id, sheet=w.sheet, row=w.row, credit_code=w.credit_code,
         company_name=w.company.name if w.company else "",
         category_code=cat.code if cat else "", category_label=w.category_label,

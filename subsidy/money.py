@@ -8,7 +8,9 @@ ZERO = Decimal("0.00")
 
 
 def fen(x: Decimal | int | str) -> Decimal:
-    """Round to the fen, half up (SPEC 2.1)."""
+    """Round to the fen, half up (SPEC 2.1). A Decimal already to the fen is returned as it is (no copy)."""
+    if isinstance(x, Decimal) and x.as_tuple().exponent == -2:
+        return x
     return Decimal(x).quantize(FEN, rounding=ROUND_HALF_UP)
 
 

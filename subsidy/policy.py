@@ -96,7 +96,7 @@ class Category:
         return f"第{self.measure}条"
 
     def standard_amount(self, day: dt.date) -> Decimal:
-        return Decimal(self.amount.at(day)) if self.amount else Decimal("0")
+        return self.amount.at(day) if self.amount else Decimal("0")
 
     def reference(self, day: dt.date) -> str:
         return self.amount.reference(day) if self.amount else self.article

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from python_calamine import CalamineWorkbook, PasswordError
 
@@ -197,7 +197,9 @@ class _Table:
 
     sheet: str
     header_row: int | None = None
-    rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (Excel row, column → raw value)
+    #: (Excel row, column → raw value), produced lazily and consumed once: a sheet's rows never all sit in memory
+    #: beside the models made from them
+    rows: Iterable[tuple[int, dict[str, Any]]] = ()
     issues: list[Issue] = field(default_factory=list)  # about the header itself
 
 
@@ -206,14 +208,21 @@ def _quoted(names: Iterable[str]) -> str:
 
 
 def _load_table(wb: CalamineWorkbook, actual: str, sheet: str, name: str) -> _Table:
+    """The sheet's header is checked now; its data rows are read later, one at a time."""
     try:
-        # skip_empty_area=False: list index i is Excel row i + 1, column index j is column j + 1
-        data = wb.get_sheet_by_name(actual).to_python(skip_empty_area=False)
+        ws = wb.get_sheet_by_name(actual)
+        # iter_rows pads the rows above the used area (index i is Excel row i + 1) but starts at its first column
+        it = iter(ws.iter_rows())
+        col0 = ws.start[1] if ws.start else 0
     except Exception:  # noqa: BLE001 - damaged sheet XML
         raise UnreadableInput(f"“{name}”已损坏，工作表“{actual}”无法读取") from None
     required, optional = COLUMNS[sheet]
     table = _Table(sheet)
-    header_i = next((i for i, r in enumerate(data) if not all(is_blank(c) for c in r)), None)
+    header_i, header = None, None
+    for i, r in enumerate(it):
+        if not all(is_blank(c) for c in r):
+            header_i, header = i, r
+            break
     if header_i is None:
         if sheet == COMPANY:
             raise UnreadableInput(f"工作表“{sheet}”是空的，缺少必需的列{_quoted(required)}")
@@ -221,7 +230,7 @@ def _load_table(wb: CalamineWorkbook, actual: str, sheet: str, name: str) -> _Ta
     table.header_row = header_i + 1
     wanted = {norm_label(c): c for c in required + optional}
     index: dict[str, int] = {}
-    for j, cell in enumerate(data[header_i]):
+    for j, cell in enumerate(header):
         column = wanted.get(norm_label(cell_text(cell)))
         if column is None:
             continue  # unknown column: ignored
@@ -232,8 +241,8 @@ def _load_table(wb: CalamineWorkbook, actual: str, sheet: str, name: str) -> _Ta
                     row=header_i + 1,
                     column=column,
                     value=cell_text(cell),
-                    message=f"{column}：表头中此列出现多次，只读取第一次出现的{column_letter(index[column])}列，"
-                    f"忽略{column_letter(j)}列",
+                    message=f"{column}：表头中此列出现多次，只读取第一次出现的{column_letter(col0 + index[column])}列，"
+                    f"忽略{column_letter(col0 + j)}列",
                 )
             )
             continue
@@ -241,16 +250,18 @@ def _load_table(wb: CalamineWorkbook, actual: str, sheet: str, name: str) -> _Ta
     missing = [c for c in required if c not in index]
     if missing:
         raise UnreadableInput(f"工作表“{sheet}”缺少必需的列{_quoted(missing)}（表头取第{header_i + 1}行）")
-    columns = tuple(index.items())
-    rows = table.rows
-    for i in range(header_i + 1, len(data)):
-        r = data[i]
+    table.rows = _data_rows(it, header_i + 1, tuple(index.items()))
+    return table
+
+
+def _data_rows(it: Iterator[list[Any]], first: int, columns: tuple[tuple[str, int], ...]
+               ) -> Iterator[tuple[int, dict[str, Any]]]:
+    for i, r in enumerate(it, start=first):
         values = {c: r[j] for c, j in columns}
         # a row blank in every column we read is skipped (remarks in unknown columns do not make a row)
         if all(is_blank(v) for v in values.values()):
             continue
-        rows.append((i + 1, values))
-    return table
+        yield i + 1, values
 
 
 # --------------------------------------------------------------------------- rows
@@ -539,7 +550,7 @@ class _Reader:
             assert category is not None
 
             def build() -> Claim:
-                return Claim(
+                return Claim.trusted(
                     claim_id=claim_id,
                     credit_code=code,
                     category=category.code,
