@@ -150,3 +150,9 @@ def test_cell_text_of_booleans_and_times():
 
 def test_column_letters():
     assert [column_letter(i) for i in (0, 25, 26, 27, 701, 702)] == ["A", "Z", "AA", "AB", "ZZ", "AAA"]
+
+
+def test_a_whole_score_from_a_number_cell_reads_without_a_decimal_point():
+    from subsidy.workbook.cells import parse_score
+
+    assert str(parse_score(85.0)) == "85" and str(parse_score("79.50")) == "79.50"

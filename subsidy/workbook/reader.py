@@ -34,7 +34,7 @@ from ..models import (
 from ..policy import Category, PolicyPack
 from ..text import norm_label
 from ..uscc import problem
-from . import guard
+from . import guard, schema
 from .cells import (
     CellError,
     cell_text,
@@ -84,20 +84,13 @@ C_YEAR = "奖励年度"
 C_PAID_ON = "兑现日期"
 C_PAID = "兑现金额(元)"
 
-#: sheet → (required columns, optional columns); an optional column that is absent reads as blank
+#: sheet → (required columns, optional columns), from the one definition in schema.py (shared with the template);
+#: an optional column that is absent reads as blank
 COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    COMPANY: (
-        (C_CODE, C_NAME, C_REGION),
-        (C_SCORE, C_BLACKLIST, C_WAGE, C_ACCIDENT, C_FRAUD, C_TAX, C_MOVED),
-    ),
-    CLAIM: (
-        (C_CODE, C_CATEGORY, C_APPROVED),
-        (C_ID, C_SUBJECT, C_OTHER_NAME, C_OTHER_AMOUNT, C_OTHER_PAID),
-    ),
-    HQ: ((C_CODE, C_MODE, C_QUALIFICATION, C_RECOGNISED, C_FISCAL), (C_ID,)),
-    DEPOSIT: ((C_CODE, C_PROJECT, C_SETTLEMENT), ()),
-    HISTORY: ((C_CODE, C_CATEGORY, C_YEAR, C_PAID_ON, C_PAID), (C_SUBJECT,)),
+    sh.name: (tuple(c.header for c in sh.columns if c.required), tuple(c.header for c in sh.columns if not c.required))
+    for sh in schema.SHEETS
 }
+assert tuple(COLUMNS) == SHEETS
 
 INVALID_ROW = "INVALID_ROW"
 UNKNOWN_COMPANY = "UNKNOWN_COMPANY"
