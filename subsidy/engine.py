@@ -318,7 +318,7 @@ def step6_history(works: list[Work], ctx: Ctx) -> None:
         if cat.computed:
             paid = by_key.get((w.credit_code, cat.code, str(ctx.year)), [])
             if paid:
-                p = paid[0][0]
+                p = max((x for x, _ in paid), key=lambda x: (x.paid_on, x.amount))  # not the history's order
                 w.decide("ineligible", ctx.msg("ALREADY_PAID", cat.measure, year=ctx.year, paid_on=p.paid_on,
                                                paid=yuan_text(sum((x.amount for x, _ in paid), ZERO))))
             continue
