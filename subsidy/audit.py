@@ -25,7 +25,7 @@ from openpyxl.utils import get_column_letter
 
 from .errors import SubsidyError, UnreadableInput
 from .ledger.store import LedgerPayout, category_label
-from .ledger.xlsx import FLAG_FILL, put, save, table
+from .ledger.xlsx import FLAG_FILL, save, table
 from .models import Result
 from .money import ZERO, fen, yuan_text
 from .params import Parameters

@@ -3,7 +3,7 @@ import datetime as dt
 
 import pytest
 
-from factory import A, claim, code, codes, company, d, day, deposit, hq, line, paid, run
+from factory import claim, code, codes, company, d, hq, line, paid, run
 
 B = code(2, "360202")
 

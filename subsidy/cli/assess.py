@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from ..errors import SubsidyError
+from . import options
 
 YEAR_MIN, YEAR_MAX = 2000, 2100
 
@@ -72,11 +73,10 @@ def assess(
     year: int = typer.Option(..., "--year", "-y", help="核定年度（奖励所属的年度，即成果获批的年度）"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="OUT.xlsx",
                                           help="奖励明细表输出路径（默认：输入文件名-奖励明细表-年度.xlsx）"),
-    json_out: Optional[str] = typer.Option(None, "--json", metavar="PATH|-", help="同时输出 JSON（- 表示标准输出）"),
-    config: Optional[Path] = typer.Option(None, "--config", metavar="FILE.toml", help="口径参数配置文件（TOML）"),
-    ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL",
-                                         help="兑现账本（SQLAlchemy URL，如 sqlite:///ledger.db；默认取环境变量 SUBSIDY_LEDGER）"),
-    policy: str = typer.Option("jdz-2023", "--policy", help="政策编号"),
+    json_out: Optional[str] = options.JSON_OUT,
+    config: Optional[Path] = options.CONFIG,
+    ledger: Optional[str] = options.LEDGER_HISTORY,
+    policy: str = options.POLICY,
 ) -> None:
     """核定一批申报：校验申报汇总表，逐项核定奖励，输出奖励明细表（xlsx）和可选的 JSON。"""
     from ..jsonout import write_json
@@ -102,7 +102,7 @@ def assess(
 
 def template(
     output: Path = typer.Argument(..., metavar="OUT.xlsx", help="空白申报汇总表的输出路径"),
-    policy: str = typer.Option("jdz-2023", "--policy", help="政策编号"),
+    policy: str = options.POLICY,
 ) -> None:
     """生成空白申报汇总表：各表表头、下拉选项和填表说明。"""
     from policies import get_pack

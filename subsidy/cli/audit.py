@@ -11,6 +11,7 @@ from rich.table import Table
 
 from ..errors import SubsidyError
 from ..money import yuan_text
+from . import options
 
 MAX_SHOWN = 50  # differences printed on the terminal; the report workbook has them all
 
@@ -33,7 +34,7 @@ def audit(
     year: Optional[int] = typer.Option(None, "--year", "-y", help="核定年度（核对明细表时默认取明细表汇总表所载年度；审计账本时只看该奖励年度）"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="AUDIT.xlsx", help="审计报告工作簿"),
     config: Optional[Path] = typer.Option(None, "--config", metavar="FILE.toml", help="口径参数配置文件（TOML），须与核定时相同"),
-    policy: str = typer.Option("jdz-2023", "--policy", help="政策编号"),
+    policy: str = options.POLICY,
 ) -> None:
     """财政审计：重新核算并逐格核对奖励明细表（有差异时退出码为 1），或审计兑现账本（合计、图表和问题清单）。"""
     from .. import audit as A
@@ -50,7 +51,7 @@ def audit(
         console.print(f"核对 {schedule}（{a.year} 年度）与按 {applications} 重新核算的结果；"
                       f"重新核算的核定总额 {yuan_text(a.result.totals.payable)} 元。")
         if not a.same_input:
-            console.print(f"注意：明细表记载的输入文件 SHA-256 与申报汇总表不同，该明细表不是由这份申报汇总表核定的。")
+            console.print("注意：明细表记载的输入文件 SHA-256 与申报汇总表不同，该明细表不是由这份申报汇总表核定的。")
         if a.clean:
             console.print("结论：一致，未发现差异。")
         else:

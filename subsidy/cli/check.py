@@ -14,6 +14,7 @@ from rich.table import Table
 
 from ..errors import SubsidyError
 from ..money import fen, yuan_text
+from . import options
 
 
 class BadArgument(SubsidyError):
@@ -134,11 +135,10 @@ def check(
     company: str = typer.Option(..., "--company", "-c", metavar="CODE",
                                 help="要自查的企业：统一社会信用代码（或企业表中的企业名称）"),
     year: int = typer.Option(..., "--year", "-y", help="核定年度（成果获批的年度）"),
-    json_out: Optional[str] = typer.Option(None, "--json", metavar="PATH|-", help="同时输出 JSON（- 表示标准输出）"),
-    config: Optional[Path] = typer.Option(None, "--config", metavar="FILE.toml", help="口径参数配置文件（TOML）"),
-    ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL",
-                                         help="兑现账本（SQLAlchemy URL；默认取环境变量 SUBSIDY_LEDGER）"),
-    policy: str = typer.Option("jdz-2023", "--policy", help="政策编号"),
+    json_out: Optional[str] = options.JSON_OUT,
+    config: Optional[Path] = options.CONFIG,
+    ledger: Optional[str] = options.LEDGER_HISTORY,
+    policy: str = options.POLICY,
 ) -> None:
     """企业自查：逐项说明前提条件、每项申报的标准金额、适用的每条规则和核定金额、封顶余量、质量保证金，并给出带金额的建议。"""
     from ..cli.assess import check_year
@@ -216,8 +216,8 @@ def deposit(
                                help="工程价款结算总额（元），可写 1,234.56 或 12.5万"),
     credit_score: Optional[str] = typer.Option(None, "--credit-score", "-s", metavar="S",
                                                help="信用评价分（不填按基准比例1.5%）"),
-    json_flag: bool = typer.Option(False, "--json", help="以 JSON 输出"),
-    policy: str = typer.Option("jdz-2023", "--policy", help="政策编号"),
+    json_flag: bool = options.JSON_FLAG,
+    policy: str = options.POLICY,
 ) -> None:
     """质量保证金计算（第18条）：按信用评价分给出预留比例、保证金、与基准1.5%和原3%相比少缴多少。"""
     from ..selfcheck import score_text
@@ -251,9 +251,9 @@ def deposit(
 
 
 def policy_cmd(
-    config: Optional[Path] = typer.Option(None, "--config", metavar="FILE.toml", help="口径参数配置文件（TOML）"),
-    json_flag: bool = typer.Option(False, "--json", help="以 JSON 输出"),
-    policy: str = typer.Option("jdz-2023", "--policy", help="政策编号"),
+    config: Optional[Path] = options.CONFIG,
+    json_flag: bool = options.JSON_FLAG,
+    policy: str = options.POLICY,
 ) -> None:
     """政策一览：全部24条措施和通用条款——是否核算及原因、奖励金额及条款依据、现行口径参数。"""
     from policies import get_pack

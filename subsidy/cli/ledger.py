@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from collections import defaultdict
 from decimal import Decimal
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -15,6 +15,7 @@ from rich.table import Table
 
 from ..errors import SubsidyError
 from ..money import yuan_text
+from . import options
 
 ledger_app = typer.Typer(
     name="ledger",
@@ -95,7 +96,7 @@ def list_cmd(
     company: Optional[str] = typer.Option(None, "--company", metavar="统一社会信用代码", help="只看这家企业"),
     year: Optional[int] = typer.Option(None, "--year", "-y", help="只看这个奖励年度"),
     ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP),
-    policy: str = typer.Option("jdz-2023", "--policy", help="政策编号"),
+    policy: str = options.POLICY,
 ) -> None:
     """列出已兑现的奖励：兑现给谁、什么奖励、哪年、何时、多少、由哪级财政出资。"""
     from .. import ledger as L
@@ -125,7 +126,7 @@ def export_cmd(
     company: Optional[str] = typer.Option(None, "--company", metavar="统一社会信用代码", help="只导出这家企业"),
     year: Optional[int] = typer.Option(None, "--year", "-y", help="只导出这个奖励年度"),
     ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP),
-    policy: str = typer.Option("jdz-2023", "--policy", help="政策编号"),
+    policy: str = options.POLICY,
 ) -> None:
     """导出为“已兑现奖励”表（申报汇总表的格式），可粘贴进申报汇总表供 subsidy assess 使用。"""
     from .. import ledger as L
@@ -144,9 +145,9 @@ def clawback_cmd(
     record: bool = typer.Option(False, "--record", help="把追缴事项登记到账本（审计时据此列出未缴回的追缴）"),
     approved_by: Optional[str] = typer.Option(None, "--approved-by", metavar="姓名", help="登记追缴的经办人（--record 时必填）"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE.xlsx", help="同时输出追缴清单（xlsx）"),
-    config: Optional[Path] = typer.Option(None, "--config", metavar="FILE.toml", help="口径参数配置文件（TOML）"),
+    config: Optional[Path] = options.CONFIG,
     ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP),
-    policy: str = typer.Option("jdz-2023", "--policy", help="政策编号"),
+    policy: str = options.POLICY,
 ) -> None:
     """列出外迁或弄虚作假企业应缴回的已兑现奖励（按出资财政分列）；加 --record 登记到账本。"""
     from .. import ledger as L

@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from ..errors import SubsidyError
+from . import options
 
 
 class ServeError(SubsidyError):
@@ -16,8 +17,8 @@ class ServeError(SubsidyError):
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="监听地址（默认仅本机；对外提供服务用 0.0.0.0）"),
     port: int = typer.Option(8000, "--port", help="监听端口"),
-    config: Optional[Path] = typer.Option(None, "--config", metavar="FILE.toml", help="口径参数配置文件（TOML）"),
-    policy: str = typer.Option("jdz-2023", "--policy", help="政策编号"),
+    config: Optional[Path] = options.CONFIG,
+    policy: str = options.POLICY,
 ) -> None:
     """启动企业自查网页：单个企业在线自查、上传申报汇总表下载奖励明细表、政策一览。不保存任何上传内容。"""
     import uvicorn
