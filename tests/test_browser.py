@@ -1,7 +1,8 @@
 """The self-check page end to end in headless Chromium (Debian's, driven by Playwright for Python).
 
 Skipped only when no chromium binary exists (set SUBSIDY_CHROMIUM or install Debian's `chromium`). The tests take
-the screenshots in docs/screenshots/ (phone width and desktop).
+screenshots at phone width and desktop; with SUBSIDY_SCREENSHOTS=docs/screenshots they refresh the README's pictures,
+otherwise they go to a temporary folder and the work tree stays clean.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = Path(os.environ.get("SUBSIDY_SCREENSHOTS") or Path(os.environ.get("TMPDIR", "/tmp")) / "subsidy-screenshots")
 CHROMIUM = os.environ.get("SUBSIDY_CHROMIUM") or shutil.which("chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
