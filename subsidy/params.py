@@ -112,6 +112,9 @@ def apply(base: Parameters, raw: dict[str, Any], pack: PolicyPack) -> Parameters
                 d = _decimal(f"city_share.{region}", x)
                 if not Decimal(0) <= d <= Decimal(1):
                     raise ConfigError(f"配置项 city_share.{region} 的值“{x}”应在 0 到 1 之间")
+                if region == pack.city_region and d != 1:
+                    raise ConfigError(f"配置项 city_share.{region} 的值“{x}”无效：{region}企业的受益财政就是"
+                                      f"{pack.city_treasury}，只能为 1")
                 share[region] = d
             out["city_share"] = share
         elif key == "validity":

@@ -52,3 +52,11 @@ def test_hq_stops_at_expiry_when_configured():
             config={"hq_after_expiry": "stop"})
     ln = line(r, "H-01")
     assert ln.status == "ineligible" and "OUTSIDE_VALIDITY" in codes(ln)
+
+
+@pytest.mark.parametrize("qualification", ["施工总承包一级（甲级）", "施工总承包特级资质（综合资质）", " 施工总承包一级资质 "],
+                         ids=["第5条: 一级（甲级） as the law writes it qualifies",
+                              "第5条: 特级资质（综合资质） qualifies", "第5条: spaces and 资质 do not matter"])
+def test_hq_qualification_as_written_in_the_law(qualification):
+    ln = line(run(companies=[company(region="高新区")], hqs=[hq(qualification=qualification)]), "H-01")
+    assert ln.status == "awarded"

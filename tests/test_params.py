@@ -57,3 +57,9 @@ def test_bad_config_is_an_error_naming_the_value(tmp_path, text, message):
 def test_a_missing_config_file_is_an_error(tmp_path):
     with pytest.raises(ConfigError, match="配置文件不存在"):
         params.load(tmp_path / "nope.toml", PACK)
+
+
+def test_the_city_level_share_cannot_be_split(tmp_path):
+    with pytest.raises(ConfigError, match="市本级企业的受益财政就是市财政，只能为 1"):
+        load_text(tmp_path, '[city_share]\n"市本级" = 0.5\n')
+    assert load_text(tmp_path, '[city_share]\n"市本级" = 1.0\n').city_share["市本级"] == 1

@@ -12,6 +12,7 @@ Not encoded: 绿色通道 registration and 工业用地 land policy — services
 """
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from subsidy.models import HqClaim, Reason
@@ -40,8 +41,12 @@ def _configure(data: dict) -> None:
     RATES = DatedValue.from_yaml(data["rate_by_year"])
 
 
+_NOTE = re.compile(r"\(.*?\)")  # 施工总承包一级(甲级) — after NFKC the brackets are ASCII
+
+
 def hq_qualifies(mode: str, qualification: str) -> bool:
-    q = norm_label(qualification).removesuffix("资质")
+    """施工总承包一级（甲级）及以上: 一级 or 特级, written with or without 资质 and a bracketed note."""
+    q = _NOTE.sub("", norm_label(qualification)).removesuffix("资质")
     return norm_label(mode) in MODES and q in QUALIFICATIONS
 
 
