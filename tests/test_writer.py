@@ -223,3 +223,10 @@ def test_every_line_of_a_large_result_is_one_row(tmp_path):
     write_schedule(big, tmp_path / "big.xlsx")
     ws = openpyxl.load_workbook(tmp_path / "big.xlsx", read_only=True)["奖励明细"]
     assert sum(1 for _ in ws.iter_rows(min_row=2)) == 3_000
+
+
+def test_the_writer_reports_progress_on_every_line(tmp_path):
+    seen = []
+    big = big_result(2_500)
+    write_schedule(big, tmp_path / "big.xlsx", advance=seen.append)
+    assert sum(seen) == 2_500 and seen[:2] == [1000, 1000]

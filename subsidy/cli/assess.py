@@ -89,8 +89,7 @@ def assess(
     result = run_assessment(applications, year=year, config=config, ledger=ledger, policy=policy, console=console)
     out = output or default_output(applications, year)
     with progress(len(result.lines) * (2 if json_out else 1), "正在写出结果", console=console) as advance:
-        write_schedule(result, out)
-        advance(len(result.lines))
+        write_schedule(result, out, advance=advance)
         if json_out:
             write_json(result, json_out)
             advance(len(result.lines))

@@ -16,7 +16,7 @@ import datetime as dt
 import os
 from copy import copy
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from openpyxl import Workbook
@@ -180,6 +180,7 @@ class _Book:
     def __init__(self) -> None:
         self.wb = Workbook(write_only=True)
         self.sheets: list[_Sheet] = []
+        self.advance: Callable[[int], None] = lambda n: None
         for style in _named_styles():
             self.wb.add_named_style(style)
         probe = self.wb.create_sheet("_probe")
@@ -302,12 +303,16 @@ def _lines(book: _Book, result: Result) -> None:
                "状态", "原因", "出资财政", "来源")
     c = book.sheet("奖励明细", (14, 22, 30, 22, 9, 28, 15, 15, 12, 50, 40, 14), headers, len(result.lines))
     append, money = c.append, c.money
-    for ln in result.lines:
+    step = 1000
+    for i, ln in enumerate(result.lines, 1):
+        if i % step == 0:
+            book.advance(step)
         append([
             ln.claim_id, ln.credit_code, ln.company_name, ln.category_label, ln.article, ln.subject,
             money(ln.standard_amount), money(ln.payable), status_label(ln.status),
             "；".join(r.message for r in ln.reasons), _payers_text(ln.payers), _source(ln.sheet, ln.row),
         ])
+    book.advance(len(result.lines) % step)
 
 
 def _companies(book: _Book, result: Result) -> None:
@@ -425,9 +430,12 @@ def _discard_temp_files(wb: Workbook) -> None:
             writer.cleanup()
 
 
-def build(result: Result) -> Workbook:
-    """The unsaved write-only workbook (sheets already streamed to openpyxl's temp files)."""
+def build(result: Result, *, advance: Callable[[int], None] | None = None) -> Workbook:
+    """The unsaved write-only workbook (sheets already streamed to openpyxl's temp files).
+
+    ``advance(n)`` is told as the 奖励明细 rows are written (a progress bar on large batches)."""
     book = _Book()
+    book.advance = advance or (lambda n: None)
     book.wb.properties.creator = "subsidy"
     book.wb.properties.title = f"{TITLE} {result.year}"
     book.wb.properties.created = FIXED_TIME
@@ -455,11 +463,12 @@ def save(wb: Workbook, path: str | os.PathLike[str]) -> None:
         raise
 
 
-def write_schedule(result: Result, path: str | os.PathLike[str]) -> None:
+def write_schedule(result: Result, path: str | os.PathLike[str], *,
+                   advance: Callable[[int], None] | None = None) -> None:
     """Write the award schedule workbook to ``path`` atomically (OutputError when it cannot be written)."""
     with atomic_path(path) as tmp:
         try:
-            save(build(result), tmp)
+            save(build(result, advance=advance), tmp)
         except OSError as e:  # e.g. the disk filled up: one Chinese line, nothing left behind
             raise output_error(path, e) from e
 
