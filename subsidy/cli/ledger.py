@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sys
-from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 from typing import Optional
@@ -168,25 +167,23 @@ def clawback_cmd(
     for h in ("统一社会信用代码", "企业名称", "奖励类别", "项目或证书名称", "奖励年度", "兑现日期", "应缴回(元)",
               "出资财政", "原因", "状态"):
         t.add_column(h, justify="right" if h in ("奖励年度", "应缴回(元)") else "left")
-    by_treasury: dict[str, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    from ..ledger.clawback_sheet import by_treasury, reason_text, state_text, write_clawbacks  # SQLAlchemy: lazily
+
     for d in dues:
         p = d.payout
-        for k, v in p.payers.items():
-            by_treasury[k] += v
-        state = "未登记" if d.recorded is None else ("待缴回" if d.recorded.open else f"已于 {d.recorded.returned_on} 缴回")
         t.add_row(p.credit_code, p.company_name, L.store.category_label(pack, p.category), p.subject,
                   str(p.reward_year), str(p.paid_on), yuan_text(p.amount), _payers_text(p.payers),
-                  "弄虚作假" if d.reason_code == "FRAUD" else "外迁", state)
+                  reason_text(d), state_text(d))
     console.print(t)
     t2 = Table(title="按出资财政汇总")
     t2.add_column("出资财政")
     t2.add_column("应缴回(元)", justify="right")
-    for k in sorted(by_treasury):
-        t2.add_row(k, yuan_text(by_treasury[k]))
-    t2.add_row("合计", yuan_text(sum(by_treasury.values(), Decimal("0.00"))))
+    totals = by_treasury(dues)
+    for k, v in totals.items():
+        t2.add_row(k, yuan_text(v))
+    t2.add_row("合计", yuan_text(sum(totals.values(), Decimal("0.00"))))
     console.print(t2)
     if output:
-        from ..ledger.clawback_sheet import write_clawbacks
 
         write_clawbacks(dues, output, pack=pack)
         console.print(f"追缴清单：{output}")

@@ -15,23 +15,40 @@ HEADERS = ["统一社会信用代码", "企业名称", "奖励类别", "项目�
            "出资财政", "原因", "依据", "状态"]
 
 
+def state_text(d: ClawbackDue) -> str:
+    """未登记 / 待缴回 / 已于 … 缴回."""
+    if d.recorded is None:
+        return "未登记"
+    return "待缴回" if d.recorded.open else f"已于 {d.recorded.returned_on} 缴回"
+
+
+def reason_text(d: ClawbackDue) -> str:
+    return "弄虚作假" if d.reason_code == "FRAUD" else "外迁"
+
+
+def by_treasury(dues: list[ClawbackDue]) -> dict[str, Decimal]:
+    """What each treasury is to get back, sorted by treasury."""
+    out: dict[str, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    for d in dues:
+        for k, v in d.payout.payers.items():
+            out[k] += v
+    return dict(sorted(out.items()))
+
+
 def write_clawbacks(dues: list[ClawbackDue], path: str | Path, *, pack: PolicyPack) -> Path:
     wb = Workbook()
     ws = wb.active
     ws.title = "追缴清单"
     rows = []
-    by_treasury: dict[str, Decimal] = defaultdict(lambda: Decimal("0.00"))
     for d in dues:
         p = d.payout
-        for k, v in p.payers.items():
-            by_treasury[k] += v
-        state = "未登记" if d.recorded is None else ("待缴回" if d.recorded.open else f"已于 {d.recorded.returned_on} 缴回")
         rows.append([p.credit_code, p.company_name, category_label(pack, p.category), p.subject, p.reward_year,
                      p.paid_on, p.amount, "；".join(f"{k} {v:,.2f}" for k, v in p.payers.items()),
-                     "弄虚作假" if d.reason_code == "FRAUD" else "外迁", d.message, state])
+                     reason_text(d), d.message, state_text(d)])
+    totals = by_treasury(dues)
     table(ws, HEADERS, rows, widths=[22, 28, 22, 24, 10, 12, 16, 28, 10, 60, 14], money_cols={7})
     ws2 = wb.create_sheet("按出资财政")
     table(ws2, ["出资财政", "应缴回(元)"],
-          [[k, by_treasury[k]] for k in sorted(by_treasury)] + [["合计", sum(by_treasury.values(), Decimal("0.00"))]],
+          [[k, v] for k, v in totals.items()] + [["合计", sum(totals.values(), Decimal("0.00"))]],
           widths=[20, 18], money_cols={2})
     return save(wb, path)
