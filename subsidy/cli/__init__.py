@@ -38,6 +38,22 @@ def _chinese_help_option() -> None:
 
 _chinese_help_option()
 
+
+def _chinese_help_panels() -> None:
+    """Typer's rich help words its panels and tags in English; users see Chinese."""
+    try:
+        from typer import rich_utils
+    except ImportError:  # pragma: no cover - typer without rich
+        return
+    for name, text in (("DEFAULT_STRING", "[默认：{}]"), ("REQUIRED_LONG_STRING", "[必填]"),
+                       ("ARGUMENTS_PANEL_TITLE", "参数"), ("OPTIONS_PANEL_TITLE", "选项"),
+                       ("COMMANDS_PANEL_TITLE", "命令"), ("ENVVAR_STRING", "[环境变量：{}]")):
+        if hasattr(rich_utils, name):
+            setattr(rich_utils, name, text)
+
+
+_chinese_help_panels()
+
 from ..errors import SubsidyError
 
 app = typer.Typer(
