@@ -193,9 +193,8 @@ def _assess(batch: Batch, *, year: int, pack: PolicyPack, params: Parameters,
 
 def build_works(batch: Batch, ctx: Ctx) -> list[Work]:
     works: list[Work] = []
-    categories = {c.code: c for c in ctx.pack.categories}  # pack.category() scans the list: once per code here
     for c in batch.claims:
-        cat = categories.get(c.category) or ctx.pack.category(c.category)
+        cat = ctx.pack.category(c.category)
         works.append(Work(claim_id=c.claim_id, sheet=c.sheet, row=c.row, credit_code=c.credit_code, category=cat,
                           category_label=cat.label, subject=c.subject, approved_on=c.approved_on,
                           company=ctx.companies.get(c.credit_code), other_name=c.other_policy_name,

@@ -186,13 +186,15 @@ class PolicyPack:
     hq_qualifies: Callable[[str, str], bool]
     message: Callable[..., str]
     clawback_reasons: Callable[["Company", "Parameters"], tuple[str, ...]]
-    data: dict = field(default_factory=dict, repr=False)
+
+    _by_code: dict[str, Category] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_code", {c.code: c for c in self.categories})
 
     def category(self, code: str) -> Category:
-        for c in self.categories:
-            if c.code == code:
-                return c
-        raise KeyError(code)
+        """The category of ``code`` (KeyError when the policy has none)."""
+        return self._by_code[code]
 
     def category_by_label(self, label: str) -> Category | None:
         from .text import norm_label

@@ -78,5 +78,4 @@ PACK = PolicyPack(
     hq_qualifies=m05_hq_relocation.hq_qualifies,
     message=message,
     clawback_reasons=general.clawback_reasons,
-    data=DATA,
 )

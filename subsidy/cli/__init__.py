@@ -131,12 +131,6 @@ def _usage_message(e: Exception, argv: list[str] | None = None) -> str:
     return f"命令行参数错误：{msg}"
 
 
-def fail(message: str, code: int = 2) -> "typer.Exit":
-    """Print one Chinese line on stderr and return the Exit to raise."""
-    click.echo(f"错误：{message}", err=True)
-    return typer.Exit(code)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `subsidy` command."""
     argv = list(sys.argv[1:] if argv is None else argv)

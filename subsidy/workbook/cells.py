@@ -207,8 +207,8 @@ def parse_score(v: object) -> Decimal | None:
         raise CellError(f"“{cell_text(v)}”不是有效的分数（应为数字，如 85 或 92.5）")
     if d > MAX_SCORE:
         raise CellError(f"信用评价分“{cell_text(v)}”超过满分100分")
-    if d == d.to_integral_value():
-        return d.quantize(Decimal(1))  # 85.0 (a number cell) reads as 85
+    if d.as_tuple().exponent < 0 and d == d.to_integral_value():
+        return d.to_integral_value()  # 85.0 (a number cell) reads as 85
     return d + 0
 
 
