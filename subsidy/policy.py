@@ -188,22 +188,24 @@ class PolicyPack:
     clawback_reasons: Callable[["Company", "Parameters"], tuple[str, ...]]
 
     _by_code: dict[str, Category] = field(init=False, repr=False, compare=False)
+    _by_label: dict[str, Category] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        from .text import norm_label
+
         object.__setattr__(self, "_by_code", {c.code: c for c in self.categories})
+        object.__setattr__(self, "_by_label", {norm_label(name): c for c in self.categories
+                                               for name in (c.label, *c.aliases)})
 
     def category(self, code: str) -> Category:
         """The category of ``code`` (KeyError when the policy has none)."""
         return self._by_code[code]
 
     def category_by_label(self, label: str) -> Category | None:
+        """The category whose label or alias reads ``label`` (NFKC, spaces ignored); None when there is none."""
         from .text import norm_label
 
-        wanted = norm_label(label)
-        for c in self.categories:
-            if wanted == norm_label(c.label) or wanted in {norm_label(a) for a in c.aliases}:
-                return c
-        return None
+        return self._by_label.get(norm_label(label))
 
     @property
     def computed_category(self) -> Category:

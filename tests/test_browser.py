@@ -6,7 +6,6 @@ otherwise they go to a temporary folder and the work tree stays clean.
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import socket
@@ -15,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from workbooks import build_example
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = Path(os.environ.get("SUBSIDY_SCREENSHOTS") or Path(os.environ.get("TMPDIR", "/tmp")) / "subsidy-screenshots")
@@ -76,10 +76,7 @@ def page(browser):
 
 @pytest.fixture(scope="module")
 def example(tmp_path_factory) -> Path:
-    spec = importlib.util.spec_from_file_location("make_example", ROOT / "examples" / "make_example.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.build(tmp_path_factory.mktemp("example") / "申报汇总表-2024.xlsx")
+    return build_example(tmp_path_factory.mktemp("example") / "申报汇总表-2024.xlsx")
 
 
 def shoot(page, name: str, size: dict, selector: str | None = None) -> None:

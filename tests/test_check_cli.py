@@ -1,13 +1,13 @@
 """`subsidy check` through the CLI entry point (and once through the real console script) on the example workbook."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from workbooks import build_example
 
 from subsidy.cli import main
 
@@ -20,10 +20,7 @@ CHANGJIANG = "91360202MA0001026N"  # 景德镇昌江建工有限公司: its cap 
 @pytest.fixture(scope="session")
 def example(tmp_path_factory) -> Path:
     """The example workbook, built fresh by examples/make_example.py."""
-    spec = importlib.util.spec_from_file_location("make_example", ROOT / "examples" / "make_example.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.build(tmp_path_factory.mktemp("example") / "申报汇总表-2024.xlsx")
+    return build_example(tmp_path_factory.mktemp("example") / "申报汇总表-2024.xlsx")
 
 
 def run(args, capsys):

@@ -9,12 +9,12 @@ import os
 import zipfile
 from decimal import Decimal
 
-import openpyxl
 import pytest
+from helpers_uscc import uscc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from workbooks import workbook_bytes
 
-from helpers_uscc import uscc
 from policies import get_pack
 from subsidy.cli import main
 from subsidy.errors import UnreadableInput
@@ -45,16 +45,7 @@ CELL = st.one_of(
 )
 
 
-def xlsx(sheets: dict[str, list[list]]) -> bytes:
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        for row in rows:
-            ws.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+xlsx = workbook_bytes
 
 
 @st.composite

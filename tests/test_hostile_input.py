@@ -11,10 +11,10 @@ import time
 import zipfile
 from pathlib import Path
 
-import openpyxl
 import pytest
-
 from helpers_uscc import uscc
+from workbooks import workbook_bytes
+
 from subsidy.cli import main
 from subsidy.workbook import guard
 
@@ -35,13 +35,7 @@ def workbook(path: Path, sheets: dict[str, list[list]] | None = None) -> Path:
             "申报事项": [["申报编号", "统一社会信用代码", "奖励类别", "项目或证书名称", "获批日期"],
                      ["2024-001", A, "省优良工程", "瓷都大厦", "2024-05-01"]],
         }
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        for row in rows:
-            ws.append(row)
-    wb.save(path)
+    path.write_bytes(workbook_bytes(sheets))
     return path
 
 

@@ -1,7 +1,6 @@
 """The self-check web app through FastAPI's TestClient: pages, the form, uploads, limits and bad input."""
 from __future__ import annotations
 
-import importlib.util
 import io
 import re
 import warnings
@@ -13,6 +12,8 @@ from openpyxl import load_workbook
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
+
+from workbooks import build_example
 
 from subsidy.web import create_app
 
@@ -26,10 +27,7 @@ def client():
 
 @pytest.fixture(scope="module")
 def example(tmp_path_factory) -> bytes:
-    spec = importlib.util.spec_from_file_location("make_example", ROOT / "examples" / "make_example.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.build(tmp_path_factory.mktemp("example") / "申报汇总表-2024.xlsx").read_bytes()
+    return build_example(tmp_path_factory.mktemp("example") / "申报汇总表-2024.xlsx").read_bytes()
 
 
 def text(html: str) -> str:

@@ -347,7 +347,7 @@ class _Reader:
         self.invalid_rows: dict[str, list[int]] = {}
 
     def category(self, label: str) -> Category | None:
-        """pack.category_by_label, cached per distinct text (it normalises every label on each call)."""
+        """pack.category_by_label, cached per distinct raw text: 100k rows share a few labels, normalised once each."""
         try:
             return self._categories[label]
         except KeyError:
