@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import Enum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -257,4 +257,4 @@ class Result(Frozen):
     clawbacks: tuple[Clawback, ...]
     totals: Totals
     issues: tuple[Issue, ...]
-    interpretations: tuple[tuple[str, str, str], ...] = ()  # (parameter, value in force, why)
+    interpretations: tuple[Any, ...] = ()  # subsidy.params.Interpretation: the 口径 in force

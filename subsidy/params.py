@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,37 @@ CHOICES = {
     "cap_period": ("year",),
     "hq_after_expiry": ("continue", "stop"),
     "history_scope": ("since_validity", "all"),
+    "co_winners": ("review", "each"),
 }
 KEYS = ("min_credit_score", "tier_upgrade", "cap_allocation", "cap_period", "city_share", "hq_after_expiry",
-        "validity", "history_scope")
+        "validity", "history_scope", "co_winners")
+
+#: what a user reads for each parameter and each choice (口径说明, `subsidy policy`, the web): Chinese first, the
+#: TOML key after it in brackets
+LABELS = {
+    "min_credit_score": "信用评价分下限",
+    "tier_upgrade": "升级奖励兑现方式",
+    "cap_allocation": "封顶分配方式",
+    "cap_period": "封顶期间",
+    "city_share": "受益财政中市财政承担比例",
+    "hq_after_expiry": "政策到期后的总部迁入奖励",
+    "validity": "政策有效期",
+    "history_scope": "计入的已兑现奖励",
+    "co_winners": "同一奖项多家企业申报",
+}
+CHOICE_LABELS = {
+    "top_up": "补差",
+    "full": "全额",
+    "proportional": "按比例（最大余数法）",
+    "priority": "按条款顺序",
+    "year": "按奖励年度",
+    "continue": "继续兑现",
+    "stop": "停止兑现",
+    "since_validity": "本措施施行后按本措施兑现的",
+    "all": "全部",
+    "review": "待住建局认定",
+    "each": "各自全额奖励",
+}
 
 
 class Parameters(BaseModel):
@@ -33,6 +62,7 @@ class Parameters(BaseModel):
     city_share: dict[str, Decimal]
     hq_after_expiry: str
     history_scope: str
+    co_winners: str
     validity_start: dt.date
     validity_end: dt.date
 
@@ -46,6 +76,7 @@ class Parameters(BaseModel):
             "hq_after_expiry": self.hq_after_expiry,
             "validity": [self.validity_start.isoformat(), self.validity_end.isoformat()],
             "history_scope": self.history_scope,
+            "co_winners": self.co_winners,
         }
 
 
@@ -61,6 +92,7 @@ def defaults(pack: PolicyPack) -> Parameters:
         city_share=share,
         hq_after_expiry=d["hq_after_expiry"]["value"],
         history_scope=d["history_scope"]["value"],
+        co_winners=d["co_winners"]["value"],
         validity_start=pack.validity_start,
         validity_end=pack.validity_end,
     )
@@ -150,17 +182,38 @@ def load(path: str | Path | None, pack: PolicyPack) -> Parameters:
     return apply(base, raw, pack)
 
 
-def interpretations(params: Parameters, pack: PolicyPack) -> tuple[tuple[str, str, str], ...]:
-    """(name, value in force, why) for the 口径说明 sheet and `subsidy policy`."""
+@dataclass(frozen=True, slots=True)
+class Interpretation:
+    """One 口径 parameter in force, as users read it: Chinese name and value, the TOML key and raw value, why."""
+
+    key: str
+    label: str
+    value: str
+    value_label: str
+    why: str
+
+    @property
+    def title(self) -> str:
+        """信用评价分下限（min_credit_score）"""
+        return f"{self.label}（{self.key}）"
+
+
+def interpretations(params: Parameters, pack: PolicyPack) -> tuple[Interpretation, ...]:
+    """The 口径 in force, for the 口径说明 sheet, `subsidy policy`, the web page and the audit."""
     d = pack.interpretation
     share = "；".join(f"{r} {v}" for r, v in params.city_share.items())
-    return (
-        ("min_credit_score", str(params.min_credit_score), d["min_credit_score"]["why"]),
-        ("tier_upgrade", params.tier_upgrade, d["tier_upgrade"]["why"]),
-        ("cap_allocation", params.cap_allocation, d["cap_allocation"]["why"]),
-        ("cap_period", params.cap_period, d["cap_period"]["why"]),
-        ("city_share", share, d["city_share_default"]["why"] + "；" + d["city_share_city"]["why"]),
-        ("hq_after_expiry", params.hq_after_expiry, d["hq_after_expiry"]["why"]),
-        ("validity", f"{params.validity_start} 至 {params.validity_end}", pack.validity_reference),
-        ("history_scope", params.history_scope, d["history_scope"]["why"]),
+    validity = f"{params.validity_start} 至 {params.validity_end}"
+    rows = (
+        ("min_credit_score", str(params.min_credit_score), f"{params.min_credit_score} 分",
+         d["min_credit_score"]["why"]),
+        ("tier_upgrade", params.tier_upgrade, None, d["tier_upgrade"]["why"]),
+        ("cap_allocation", params.cap_allocation, None, d["cap_allocation"]["why"]),
+        ("cap_period", params.cap_period, None, d["cap_period"]["why"]),
+        ("city_share", share, share, d["city_share_default"]["why"] + "；" + d["city_share_city"]["why"]),
+        ("hq_after_expiry", params.hq_after_expiry, None, d["hq_after_expiry"]["why"]),
+        ("validity", validity, validity, pack.validity_reference),
+        ("history_scope", params.history_scope, None, d["history_scope"]["why"]),
+        ("co_winners", params.co_winners, None, d["co_winners"]["why"]),
     )
+    return tuple(Interpretation(key=k, label=LABELS[k], value=v, value_label=shown or CHOICE_LABELS[v], why=why)
+                 for k, v, shown, why in rows)

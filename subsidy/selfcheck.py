@@ -19,7 +19,7 @@ from .errors import SubsidyError
 from .labels import status_label
 from .models import Batch, Clawback, Company, DepositLine, Issue, Line, Payout, PolicyRef, Reason, Result
 from .money import ZERO, fen
-from .params import Parameters, interpretations
+from .params import Interpretation, Parameters, interpretations
 from .policy import PolicyPack
 
 
@@ -340,7 +340,7 @@ class PolicyOverview:
     validity_start: dt.date
     validity_end: dt.date
     measures: tuple[MeasureRow, ...]
-    interpretations: tuple[tuple[str, str, str], ...]
+    interpretations: tuple[Interpretation, ...]
 
 
 def quoted(doc: str) -> str:
@@ -437,5 +437,6 @@ def policy_json(o: PolicyOverview) -> dict[str, Any]:
                       "amounts": [{"label": a.label, "amount": a.amount, "reference": a.reference,
                                    "since": a.since.isoformat() if a.since else None} for a in m.amounts]}
                      for m in o.measures],
-        "interpretations": [{"name": n, "value": v, "why": w} for n, v, w in o.interpretations],
+        "interpretations": [{"name": i.key, "label": i.label, "value": i.value, "value_label": i.value_label,
+                             "why": i.why} for i in o.interpretations],
     }

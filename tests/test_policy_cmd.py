@@ -52,7 +52,7 @@ def test_the_terminal_listing_says_why_a_measure_is_not_computed(capsys):
     out = capsys.readouterr().out
     assert "第19条 完善建设工程价款结算  不核算" in out
     assert "原因：进度款支付比例（不低于80%）约束发包方，不是对企业的奖励" in out
-    assert "· min_credit_score = 70：" in out
+    assert "· 信用评价分下限（min_credit_score）：70 分。" in out
 
 
 def test_a_bad_config_is_one_chinese_line_and_exit_2(capsys, tmp_path):

@@ -57,7 +57,7 @@ def test_the_policy_page_lists_every_measure_and_the_parameters(client):
     t = text(client.get("/policy").text)
     for n in range(1, 25):
         assert f"第{n}条" in t
-    assert "通用条款" in t and "min_credit_score" in t and "不核算" in t
+    assert "通用条款" in t and "信用评价分下限" in t and "不核算" in t
 
 
 def test_the_form_answers_with_the_same_report_and_advice_as_check(client):

@@ -150,7 +150,8 @@ def test_clawbacks_issues_and_interpretations_are_listed(book, result):
     assert issues == [(i.sheet, i.row, i.column, i.value, i.message) for i in result.issues]
     notes = [r for r in book["口径说明"].iter_rows(min_row=2, values_only=True) if any(r)]
     names = [r[0] for r in notes]
-    assert [n for n, _, _ in result.interpretations] == names[: len(result.interpretations)]
+    assert [i.title for i in result.interpretations] == names[: len(result.interpretations)]
+    assert names[0] == "信用评价分下限（min_credit_score）" and notes[1][1] == "补差"
     assert "景府办字〔2023〕2号" in notes[-1][2]
 
 

@@ -282,8 +282,8 @@ def policy_cmd(
             label = f"{a.label}：" if a.label else ""
             _print(console, f"  · {label}{a.amount}  —— {a.reference}")
     console.rule("口径参数（现行）", style="dim")
-    for name, value, why in o.interpretations:
-        _print(console, f"· {name} = {value}：{why}")
+    for i in o.interpretations:
+        _print(console, f"· {i.title}：{i.value_label}。{i.why}")
 
 
 def register(app: typer.Typer) -> None:

@@ -385,8 +385,8 @@ def _issues(book: _Book, result: Result) -> None:
 
 def _interpretations(book: _Book, result: Result) -> None:
     c = book.sheet("口径说明", (20, 50, 80), ("参数", "取值", "理由"), len(result.interpretations))
-    for name, value, why in result.interpretations:
-        c.append([name, value, why])
+    for i in result.interpretations:
+        c.append([i.title, i.value_label, i.why])
     c.append()
     p = result.policy
     c.append([c.label("说明"), None,
