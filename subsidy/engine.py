@@ -185,7 +185,7 @@ def _assess(batch: Batch, *, year: int, pack: PolicyPack, params: Parameters,
         companies=summaries,
         deposits=deposits,
         clawbacks=clawbacks,
-        totals=totals(lines, clawbacks),
+        totals=totals(lines, clawbacks, pack=pack),
         issues=tuple(issues),
         interpretations=interpretations(params, pack),
     )
@@ -589,7 +589,8 @@ def _within_five_years(paid_on: dt.date, moved: dt.date | None) -> bool:
     return start < paid_on <= moved
 
 
-def totals(lines: Sequence[Line], clawbacks: Sequence[Clawback]) -> Totals:
+def totals(lines: Sequence[Line], clawbacks: Sequence[Clawback], *, pack: PolicyPack) -> Totals:
+    """Totals by payer, measure and status; treasuries in the pack's own order (its list of regions)."""
     by_payer: dict[str, Decimal] = defaultdict(lambda: ZERO)
     by_measure: dict[str, Decimal] = {}
     by_pm: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
@@ -603,10 +604,10 @@ def totals(lines: Sequence[Line], clawbacks: Sequence[Clawback]) -> Totals:
             by_pm[payer][str(ln.measure)] += amt
     return Totals(
         payable=fen(sum((ln.payable for ln in lines), ZERO)),
-        by_payer={k: fen(v) for k, v in sorted(by_payer.items())},
+        by_payer={k: fen(v) for k, v in sorted(by_payer.items(), key=lambda kv: pack.treasury_rank(kv[0]))},
         by_measure={k: fen(v) for k, v in sorted(by_measure.items(), key=lambda kv: int(kv[0]))},
         by_status=by_status,
         by_payer_measure={p: {m: fen(v) for m, v in sorted(ms.items(), key=lambda kv: int(kv[0]))}
-                          for p, ms in sorted(by_pm.items())},
+                          for p, ms in sorted(by_pm.items(), key=lambda kv: pack.treasury_rank(kv[0]))},
         clawback=fen(sum((c.amount for c in clawbacks), ZERO)),
     )

@@ -214,3 +214,13 @@ class PolicyPack:
 
     def treasury(self, region: str) -> str:
         return self.regions[region]
+
+    def treasury_rank(self, treasury: str) -> tuple[int, str]:
+        """Sort key that lists treasuries in the pack's own order (the order of its regions); unknown ones last."""
+        order = list(dict.fromkeys(self.regions.values()))
+        return (order.index(treasury), "") if treasury in order else (len(order), treasury)
+
+    def region_rank(self, region: str) -> tuple[int, str]:
+        """Sort key that lists 注册地 in the pack's own order, then 市外, then anything else."""
+        order = [*self.regions, self.outside_region]
+        return (order.index(region), "") if region in order else (len(order), region)

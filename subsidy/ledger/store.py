@@ -216,7 +216,7 @@ def record(url: str | None, result: ResultFile | str | Path, *, approved_by: str
                         subject_norm=norm_subject(ln.subject), reward_year=rf.year,
                         amount_fen=to_fen_int(ln.payable), paid_on=paid_on, approved_by=approved_by.strip(),
                         claim_id=ln.claim_id, input_sha256=rf.input_sha256, recorded_at=now,
-                        shares=[PayoutShare(treasury=k, amount_fen=to_fen_int(v)) for k, v in sorted(ln.payers.items())])
+                        shares=[PayoutShare(treasury=k, amount_fen=to_fen_int(v)) for k, v in ln.payers.items()])
                     s.add(row)
                     rows.append(row)
                 s.flush()
