@@ -88,7 +88,7 @@ def test_an_unknown_company_is_one_chinese_line_and_exit_2(example, capsys):
 
 def test_check_without_company_is_a_usage_error(example, capsys):
     rc, _, err = run(["check", example, "--year", "2024"], capsys)
-    assert rc == 2 and err == "错误：缺少参数 --company（用 --help 查看用法）\n"
+    assert rc == 2 and err == "错误：缺少参数 --company（用 subsidy check --help 查看用法）\n"
 
 
 def test_check_with_a_bad_year_is_refused(example, capsys):

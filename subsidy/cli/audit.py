@@ -26,17 +26,17 @@ class BadArgument(SubsidyError):
 
 
 def audit(
-    schedule: Optional[Path] = typer.Argument(None, metavar="[SCHEDULE.xlsx]", help="要核对的奖励明细表（不给则审计账本）"),
+    schedule: Optional[Path] = typer.Argument(None, metavar="SCHEDULE.xlsx", help="要核对的奖励明细表（不给则审计账本）"),
     applications: Optional[Path] = typer.Option(None, "--applications", metavar="IN.xlsx",
                                                 help="核定该明细表所用的申报汇总表（核对明细表时必填）"),
     ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL",
                                          help="兑现账本（SQLAlchemy URL；默认取环境变量 SUBSIDY_LEDGER，再默认 sqlite:///ledger.db）"),
-    year: Optional[int] = typer.Option(None, "--year", "-y", help="核定年度（核对明细表时默认取明细表汇总表所载年度；审计账本时只看该奖励年度）"),
+    year: Optional[int] = typer.Option(None, "--year", "-y", metavar="年度", help="核定年度（核对明细表时默认取明细表汇总表所载年度；审计账本时只看该奖励年度）"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="AUDIT.xlsx", help="审计报告工作簿"),
     config: Optional[Path] = typer.Option(None, "--config", metavar="FILE.toml", help="口径参数配置文件（TOML），须与核定时相同"),
     policy: str = options.POLICY,
 ) -> None:
-    """财政审计：重新核算并逐格核对奖励明细表（有差异时退出码为 1），或审计兑现账本（合计、图表和问题清单）。"""
+    """财政审计：重新核算并逐格核对奖励明细表（有差异时退出码为1），或审计兑现账本（合计、图表和问题清单）。"""
     from .. import audit as A
 
     if year is not None and not 2000 <= year <= 2100:

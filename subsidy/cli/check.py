@@ -132,9 +132,9 @@ def print_self_check(sc, console: Console) -> None:
 
 def check(
     applications: Path = typer.Argument(..., metavar="IN.xlsx", help="申报汇总表（xlsx）"),
-    company: str = typer.Option(..., "--company", "-c", metavar="CODE",
+    company: str = typer.Option(..., "--company", "-c", metavar="代码或名称",
                                 help="要自查的企业：统一社会信用代码（或企业表中的企业名称）"),
-    year: int = typer.Option(..., "--year", "-y", help="核定年度（成果获批的年度）"),
+    year: int = typer.Option(..., "--year", "-y", metavar="年度", help="核定年度（成果获批的年度）"),
     json_out: Optional[str] = options.JSON_OUT,
     config: Optional[Path] = options.CONFIG,
     ledger: Optional[str] = options.LEDGER_HISTORY,
@@ -212,9 +212,9 @@ def parse_score_arg(text: str | None) -> Decimal | None:
 
 
 def deposit(
-    amount: str = typer.Option(..., "--amount", "-a", metavar="A",
+    amount: str = typer.Option(..., "--amount", "-a", metavar="金额",
                                help="工程价款结算总额（元），可写 1,234.56 或 12.5万"),
-    credit_score: Optional[str] = typer.Option(None, "--credit-score", "-s", metavar="S",
+    credit_score: Optional[str] = typer.Option(None, "--credit-score", "-s", metavar="分数",
                                                help="信用评价分（不填按基准比例1.5%）"),
     json_flag: bool = options.JSON_FLAG,
     policy: str = options.POLICY,

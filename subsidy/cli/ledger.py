@@ -80,7 +80,7 @@ def record_cmd(
     paid_on: Optional[str] = typer.Option(None, "--paid-on", metavar="日期", help="兑现日期（默认：今天）"),
     ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP),
 ) -> None:
-    """把一次核定结果中核定金额大于 0 的每一项记为已兑现。同一结果重复记录不会重复入账；与账本已有记录冲突时整批拒绝、不写入任何记录。"""
+    """把一次核定结果中核定金额大于0的每一项记为已兑现。同一结果重复记录不会重复入账；与账本已有记录冲突时整批拒绝、不写入任何记录。"""
     from .. import ledger as L
 
     day = parse_date(paid_on, "--paid-on") if paid_on is not None else None
@@ -93,7 +93,7 @@ def record_cmd(
 @ledger_app.command("list")
 def list_cmd(
     company: Optional[str] = typer.Option(None, "--company", metavar="统一社会信用代码", help="只看这家企业"),
-    year: Optional[int] = typer.Option(None, "--year", "-y", help="只看这个奖励年度"),
+    year: Optional[int] = typer.Option(None, "--year", "-y", metavar="年度", help="只看这个奖励年度"),
     ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP),
     policy: str = options.POLICY,
 ) -> None:
@@ -123,7 +123,7 @@ def list_cmd(
 def export_cmd(
     output: Path = typer.Option(..., "--output", "-o", metavar="FILE.xlsx", help="输出的已兑现奖励表"),
     company: Optional[str] = typer.Option(None, "--company", metavar="统一社会信用代码", help="只导出这家企业"),
-    year: Optional[int] = typer.Option(None, "--year", "-y", help="只导出这个奖励年度"),
+    year: Optional[int] = typer.Option(None, "--year", "-y", metavar="年度", help="只导出这个奖励年度"),
     ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP),
     policy: str = options.POLICY,
 ) -> None:
