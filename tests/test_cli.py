@@ -194,3 +194,49 @@ def test_the_console_script_assesses_the_example(tmp_path):
                         "--json", str(tmp_path / "o.json")], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert json.loads((tmp_path / "o.json").read_text(encoding="utf-8"))["totals"]["payable"] == "7370000.00"
+
+
+TOML_ERRORS = [
+    pytest.param("cap_allocation = priority\n",
+                 "第1行第18列：值无效（文字须加英文引号，如 cap_allocation = \"priority\"；数字和日期不加引号）",
+                 id="an unquoted word"),
+    pytest.param("min_credit_score = 70 75\n", "第1行第23列：一项配置之后应换行（一行只能写一项）", id="two values"),
+    pytest.param("[city_share]\n珠山区 = 0.3\n",
+                 "第2行第1列：无法识别的语句（每行应为 名称 = 值，或 [表名]；含中文的名称须加引号，如 \"珠山区\" = 0.3）",
+                 id="an unquoted Chinese key"),
+    pytest.param('cap_allocation = "priority\n', "第1行第27列：字符串缺少结尾的引号（字符串不能跨行）",
+                 id="an unterminated string"),
+    pytest.param("min_credit_score = 70\nmin_credit_score = 75\n", "第2行第22列：同一配置项写了两次", id="a key twice"),
+    pytest.param("min_credit_score =", "第1行第19列：值无效（文字须加英文引号，如 cap_allocation = \"priority\"；数字和日期不加引号）",
+                 id="a value missing at the end of the file"),
+    pytest.param("[city_share\n", "第1行第12列：表名之后缺少“]”", id="an unclosed table name"),
+]
+
+
+@pytest.mark.parametrize("text, where_and_why", TOML_ERRORS)
+def test_a_bad_toml_is_explained_in_chinese_with_line_and_column(text, where_and_why, tmp_path, capsys):
+    cfg = tmp_path / "口径.toml"
+    cfg.write_text(text, encoding="utf-8")
+    code, out, err = run_cli(["policy", "--config", cfg], capsys)
+    assert code == 2 and out == ""
+    assert err == f"错误：配置文件 {cfg} {where_and_why}\n"
+
+
+def test_every_tomllib_message_has_a_chinese_translation():
+    """Messages tomllib can raise (from its source) all match an entry; none falls through to 格式有误."""
+    from subsidy.tomlerrors import translate
+
+    english = ["Invalid statement", "Expected newline or end of document after a statement", "Expected ']'",
+               "Found invalid character '\\x01'", "Cannot declare ('a',) twice", "Cannot overwrite a value",
+               "Expected ']' at the end of a table declaration", "Cannot mutate immutable namespace ('a',)",
+               "Expected ']]' at the end of an array declaration", "Cannot redefine namespace ('a',)",
+               "Expected '=' after a key in a key/value pair", "Invalid initial character for a key part",
+               "Unclosed array", "Duplicate inline table key 'a'", "Unclosed inline table",
+               "Unescaped '\\' in a string", "Invalid hex value", "Escaped character is not a Unicode scalar value",
+               "Unterminated string", "Illegal character '\\n'", "Illegal character '\\x00'",
+               "Invalid date or datetime", "Invalid value"]
+    for msg in english:
+        zh_text = translate(msg)
+        assert zh_text != "格式有误" and not re.search(r"[A-Za-z]{4,}", zh_text.replace("cap_allocation", "")
+                                                        .replace("priority", "")), msg
+    assert translate("Something new") == "格式有误"
