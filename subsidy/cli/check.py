@@ -10,10 +10,10 @@ from typing import Any, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from ..errors import SubsidyError
 from ..money import fen, yuan_text
+from ..output import Col, paragraph, print_table, where
 from . import options
 
 
@@ -46,7 +46,8 @@ def _pct(rate: Decimal | None) -> str:
 
 
 def _print(console: Console, text: str, style: str | None = None) -> None:
-    console.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
+    """One paragraph: wrapped on a terminal (an amount, a code or a date is never split), one line when piped."""
+    paragraph(console, text, style=style)
 
 
 # --------------------------------------------------------------------------- check
@@ -97,14 +98,10 @@ def print_self_check(sc, console: Console) -> None:
 
     if sc.deposits:
         console.rule("质量保证金（第18条）", style="dim")
-        t = Table(box=None, header_style="bold", pad_edge=False)
-        for col, just in (("项目", "left"), ("结算总额", "right"), ("比例", "right"), ("保证金", "right"),
-                          ("基准1.5%", "right"), ("原3%", "right"), ("少缴", "right")):
-            t.add_column(col, justify=just)
-        for d in sc.deposits:
-            t.add_row(escape(d.project), _m(d.settlement_amount), _pct(d.rate), _m(d.deposit), _m(d.base_deposit),
-                      _m(d.old_deposit), _m(d.saving))
-        console.print(t)
+        print_table(console, [Col("项目"), Col("结算总额", "money"), Col("比例", "money"), Col("保证金", "money"),
+                              Col("基准1.5%", "money"), Col("原3%", "money"), Col("少缴", "money")],
+                    [(d.project, _m(d.settlement_amount), _pct(d.rate), _m(d.deposit), _m(d.base_deposit),
+                      _m(d.old_deposit), _m(d.saving)) for d in sc.deposits])
         notes = dict.fromkeys(d.note for d in sc.deposits)
         for n in notes:
             _print(console, f"  {n}")
@@ -124,9 +121,9 @@ def print_self_check(sc, console: Console) -> None:
 
     if sc.issues:
         console.rule("数据问题", style="dim")
-        for i in sc.issues:
-            where = "".join(x for x in (i.sheet, f" 第{i.row}行" if i.row else "", f" {i.column}" if i.column else ""))
-            _print(console, f"- {where}：{i.message}", "yellow")
+        print_table(console, [Col("位置", "key"), Col("问题")],
+                    [(where(i.sheet, i.row, i.column if i.column and not i.message.startswith(i.column) else None),
+                      i.message) for i in sc.issues])
     console.print(f"[bold]核定合计：{yuan_text(sc.payable)} 元[/bold]", highlight=False)
 
 
