@@ -12,7 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..errors import SubsidyError
-from ..money import fen, yuan_text
+from ..deposit import deposit_figures
+from ..money import yuan_text
 from ..output import Col, paragraph, print_table, where
 from . import options
 
@@ -112,12 +113,17 @@ def print_self_check(sc, console: Console) -> None:
             _print(console, f"{c.category_label}{'“' + c.subject + '”' if c.subject else ''} {c.reward_year}年度 "
                             f"兑现 {c.paid_on} {yuan_text(c.amount)} 元：{c.message}", "red")
 
-    console.rule("建议", style="dim")
-    if not sc.advice:
-        _print(console, "暂无建议")
-    for i, a in enumerate(sc.advice, 1):
-        money = f"  【{yuan_text(a.amount)} 元】" if a.amount is not None else ""
-        _print(console, f"{i}. {a.message}{money}")
+    gains = [a for a in sc.advice if a.is_gain]
+    notes = [a for a in sc.advice if not a.is_gain]
+    console.rule("建议：可多得或少缴的金额", style="dim")
+    if not gains:
+        _print(console, "暂无")
+    for i, a in enumerate(gains, 1):
+        _print(console, f"{i}. {a.message}  【{yuan_text(a.amount)} 元】")
+    if notes:
+        console.rule("提示", style="dim")
+        for a in notes:
+            _print(console, f"· {a.message}")
 
     if sc.issues:
         console.rule("数据问题", style="dim")
@@ -153,39 +159,6 @@ def check(
 
 
 # --------------------------------------------------------------------------- deposit
-
-
-def deposit_figures(amount: Decimal, score: Decimal | None, *, policy: str = "jdz-2023") -> dict[str, Any]:
-    """第18条 for one project, as the JSON of `subsidy deposit --json`."""
-    from policies import get_pack
-
-    from ..advice import deposit_cuts
-    from ..models import Company
-    from ..params import defaults
-
-    pack = get_pack(policy)
-    prm = defaults(pack)
-    company = Company(credit_code="", name="", region=pack.city_region, credit_score=score)
-    rule = pack.deposit_rule(company, True, prm)
-    deposit = fen(amount * rule.rate)
-    base = fen(amount * rule.base_rate)
-    old = fen(amount * rule.old_rate)
-    return {
-        "schema": "subsidy.deposit/1",
-        "settlement_amount": f"{fen(amount):.2f}",
-        "credit_score": None if score is None else format(score, "f"),
-        "rate": format(rule.rate, "f"),
-        "base_rate": format(rule.base_rate, "f"),
-        "old_rate": format(rule.old_rate, "f"),
-        "deposit": f"{deposit:.2f}",
-        "base_deposit": f"{base:.2f}",
-        "old_deposit": f"{old:.2f}",
-        "saving": f"{base - deposit:.2f}",
-        "saving_vs_old": f"{old - deposit:.2f}",
-        "note": rule.note,
-        "next_cuts": [{"credit_score": s, "rate": format(r, "f"), "saving": f"{v:.2f}"}
-                      for s, r, v in deposit_cuts(pack, prm, company, [amount])],
-    }
 
 
 def parse_amount_arg(text: str) -> Decimal:
