@@ -223,7 +223,8 @@ def test_the_deposit_page_shows_what_the_deposit_command_computes(client, amount
     from subsidy.money import yuan_text
 
     assert f"质量保证金 {yuan_text(Decimal(f['deposit']))} 元" in t
-    assert f"基准比例 1.5% 时 {yuan_text(Decimal(f['base_deposit']))} 元（少缴 {yuan_text(Decimal(f['saving']))} 元）" in t
+    assert f"按基准比例 1.5% {yuan_text(Decimal(f['base_deposit']))} 元 比基准少缴 {yuan_text(Decimal(f['saving']))} 元" in t
+    assert f"按原比例 3% {yuan_text(Decimal(f['old_deposit']))} 元 比原比例少缴 {yuan_text(Decimal(f['saving_vs_old']))} 元" in t
     for c in f["next_cuts"]:
         assert f"信用评价分达到 {c['credit_score']} 分及以上" in t and yuan_text(Decimal(c["saving"])) in t
 
