@@ -96,9 +96,9 @@ def assess(
     files = [out] + ([Path(json_out)] if json_out and not to_stdout else [])
     with progress(len(result.lines) * (2 if json_out else 1), "正在写出结果", console=console) as advance:
         with atomic_paths(files) as tmps:  # the schedule and its JSON are replaced together, or neither
-            write_schedule(result, tmps[0], advance=advance)
+            write_schedule(result, tmps[0], advance=advance, atomic=False)
             if len(tmps) > 1:
-                write_json(result, str(tmps[1]))
+                write_json(result, str(tmps[1]), atomic=False)
                 advance(len(result.lines))
         if to_stdout:
             write_json(result, "-")
