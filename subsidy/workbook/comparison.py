@@ -18,6 +18,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.data_source import NumFmt
 from openpyxl.chart.label import DataLabel, DataLabelList
+from openpyxl.chart.series import SeriesLabel
 from openpyxl.chart.text import RichText
 from openpyxl.descriptors import Typed
 from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RichTextProperties
@@ -349,6 +350,8 @@ def _bar(title: str, ws, *, cols: tuple[int, int], n: int) -> BarChart:
     ch.y_axis.delete = False
     ch.add_data(Reference(ws, min_col=cols[0], max_col=cols[1], min_row=1, max_row=n + 1), titles_from_data=True)
     ch.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
+    for series, name in zip(ch.series, ("基准口径", "备选口径") if cols[0] != cols[1] else ("差额",)):
+        series.tx = SeriesLabel(v=name)
     ch.x_axis.tickLblPos = "low"  # below the plot even when a bar goes negative
     ch.dataLabels = _labels(vertical=cols[0] != cols[1])  # two bars side by side: upright labels would overlap
     ch.dataLabels.position = "outEnd"
@@ -419,17 +422,17 @@ def build_sweep(sw: Sweep) -> Workbook:
     n = len(sw.rows)
     ws = t.ws
     chart_sheet(wb, "图表-核定总额", _line(
-        f"{sw.year}年度核定总额随{spec.label}的变化（元）", ws, cols=(2, 2), n=n, x_title=spec.label,
+        f"{sw.year}年度核定总额随{spec.label}的变化（元）", ws, cols=(2, 2), n=n, x_title=spec.label, names=["核定总额"],
         labelled=n <= LABELLED_POINTS), header=head)
     if sw.treasuries:
         chart_sheet(wb, "图表-各出资财政", _line(
             f"{sw.year}年度各出资财政核定金额随{spec.label}的变化（元）", ws, cols=(5, 4 + len(sw.treasuries)), n=n,
-            x_title=spec.label, labelled=False, legend=True,
+            x_title=spec.label, labelled=False, legend=True, names=sw.treasuries,
             values=[[r.by_payer[k] for r in sw.rows] for k in sw.treasuries]), header=head)
     return wb
 
 
-def _line(title: str, ws, *, cols: tuple[int, int], n: int, x_title: str, labelled: bool,
+def _line(title: str, ws, *, cols: tuple[int, int], n: int, x_title: str, labelled: bool, names: Sequence[str],
           legend: bool = False, values: Sequence[Sequence[Decimal]] = ()) -> LineChart:
     """Columns ``cols`` of the first ``n`` rows below the header, one line a column, the swept values as the
     categories. ``labelled``: every point's value; else with ``values`` (one list a column) the values where a
@@ -444,7 +447,8 @@ def _line(title: str, ws, *, cols: tuple[int, int], n: int, x_title: str, labell
     ch.x_axis.tickLblPos = "low"
     ch.add_data(Reference(ws, min_col=cols[0], max_col=cols[1], min_row=1, max_row=n + 1), titles_from_data=True)
     ch.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
-    for series in ch.series:
+    for series, name in zip(ch.series, names, strict=True):
+        series.tx = SeriesLabel(v=name)  # the name without the header's unit and line break
         series.marker.symbol = "circle"
         series.smooth = False
     if labelled:
