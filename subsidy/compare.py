@@ -226,18 +226,17 @@ class SweepSpec:
     stop: Decimal
     step: Decimal
     values: tuple[Decimal, ...]
+    regions: tuple[str, ...] = ()  # city_share: the 注册地 whose share takes the value
 
     @property
     def title(self) -> str:
         return f"{self.label}（{self.key}）"
 
-    def overrides(self, value: Decimal, pack: PolicyPack) -> dict:
+    def overrides(self, value: Decimal) -> dict:
         """The value as a --config file would give it."""
-        if self.key == "min_credit_score":
-            return {"min_credit_score": value}
-        if self.key == "city_share":
-            return {"city_share": {r: value for r in pack.regions if r != pack.city_region}}
-        return {"city_share": {self.key.split(".", 1)[1]: value}}
+        if self.regions:
+            return {"city_share": {r: value for r in self.regions}}
+        return {self.key: value}
 
 
 def parse_sweep(text: str, pack: PolicyPack) -> SweepSpec:
@@ -271,7 +270,11 @@ def parse_sweep(text: str, pack: PolicyPack) -> SweepSpec:
         raise SweepError(f"--sweep 共有 {count:,} 个取值，超过上限 {MAX_SWEEP_VALUES} 个（每个取值都要重新核定一遍），"
                          "请加大步长或缩小范围")
     values = tuple(Decimal(a + i * s).scaleb(exp) for i in range(count))
-    return SweepSpec(key=key, label=label, start=start, stop=stop, step=step, values=values)
+    if key == "city_share":
+        regions = tuple(r for r in pack.regions if r != pack.city_region)
+    else:
+        regions = (key.split(".", 1)[1],) if key.startswith("city_share.") else ()
+    return SweepSpec(key=key, label=label, start=start, stop=stop, step=step, values=values, regions=regions)
 
 
 def _sweep_key(name: str, pack: PolicyPack) -> tuple[str, str]:
@@ -344,7 +347,7 @@ def sweep(batch: Batch, *, year: int, pack: PolicyPack, base: Parameters, start:
     for i, value in enumerate(spec.values):
         if on_value is not None:
             on_value(i, value)
-        prm = apply(start, spec.overrides(value, pack), pack)
+        prm = apply(start, spec.overrides(value), pack)
         r = engine.assess(batch, year=year, pack=pack, params=prm, extra_history=extra_history)
         changed = sum(1 for _ in changed_lines(b.lines, r.lines))
         rows_src.append((value, fen(r.totals.payable), dict(r.totals.by_payer), changed))

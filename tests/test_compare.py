@@ -207,7 +207,7 @@ def test_a_sweep_of_seven_values_runs_and_each_row_equals_an_assess_with_that_va
     assert len(set(totals)) > 2  # the threshold moves money on the example: the test can tell rows apart
 
 
-def test_a_sweep_value_overrides_the_same_parameter_of_config_and_keeps_the_others(batch, tmp_path, capsys):
+def test_a_sweep_value_overrides_the_same_parameter_of_config_and_keeps_the_others(tmp_path, capsys):
     alt = toml(tmp_path, "alt.toml", 'min_credit_score = 95\ntier_upgrade = "full"\n')
     s = compare_json(tmp_path, capsys, "--config", alt, "--sweep", "min_credit_score=80:85:5")
     for row in s["rows"]:
@@ -403,6 +403,20 @@ def test_the_terminal_summary_fits_80_columns(tmp_path, capsys, monkeypatch):
     assert code == 0
     assert max(len(line.encode("gbk")) for line in out.splitlines()) <= 80  # GBK: a Chinese character is 2 wide
     assert "合计          7,370,000.00  5,350,000.00  -2,020,000.00" in out
+
+
+def test_text_that_looks_like_a_formula_stays_text_in_the_workbook(tmp_path):
+    from openpyxl import Workbook
+
+    from subsidy.workbook.comparison import Sheet
+
+    wb = Workbook()
+    s = Sheet(wb, "表", (20, 20), ("企业", "金额"), first=True)
+    s.append(["=HYPERLINK(\"http://x\")", Decimal("1.50")], money=(2,))
+    wb.save(tmp_path / "t.xlsx")
+    ws = load_workbook(tmp_path / "t.xlsx")["表"]
+    assert (ws["A2"].value, ws["A2"].data_type) == ("=HYPERLINK(\"http://x\")", "s")
+    assert (ws["B2"].value, ws["B2"].number_format) == (1.5, "#,##0.00")
 
 
 @pytest.mark.skipif(not (SOFFICE and PDFTOTEXT), reason="LibreOffice 或 pdftotext 未安装")

@@ -415,8 +415,10 @@ def build_sweep(sw: Sweep) -> Workbook:
     for x in sw.parameters:
         used = x.alternative
         if x.key == swept:
-            used = f"逐值变化：{spec.label}取 {spec.start} 至 {spec.stop}，步长 {spec.step}" + (
-                "" if spec.key == "min_credit_score" else f"（其余：{x.alternative}）")
+            used = f"逐值变化：{spec.label}取 {spec.start} 至 {spec.stop}，步长 {spec.step}"
+            rest = "；".join(f"{r} {v}" for r, v in sw.start.city_share.items() if r not in spec.regions)
+            if spec.regions and rest:
+                used += f"（其余：{rest}）"
         s.append([x.title, x.base, used, x.why], fill=_CHANGED_FILL if used != x.base else None)
 
     n = len(sw.rows)
