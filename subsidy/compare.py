@@ -104,6 +104,7 @@ class Comparison:
     year: int
     input_sha256: str
     issues: int  # data issues of the batch (the same on both sides)
+    notices: tuple[Reason, ...]  # what the run as a whole must say (no history, an empty year): the same on both sides
     base: Side
     alternative: Side
     treasuries: tuple[str, ...]  # the pack's own order
@@ -122,11 +123,13 @@ class Comparison:
 
 
 def compare(batch: Batch, *, year: int, pack: PolicyPack, base: Parameters, alternative: Parameters,
-            extra_history: Sequence[Payout] = (), base_file: str | None = None,
+            extra_history: Sequence[Payout] = (), ledger_used: bool = False, base_file: str | None = None,
             alternative_file: str | None = None) -> Comparison:
-    """``batch`` assessed under ``base`` and under ``alternative``, side by side."""
-    b = engine.assess(batch, year=year, pack=pack, params=base, extra_history=extra_history)
-    a = engine.assess(batch, year=year, pack=pack, params=alternative, extra_history=extra_history)
+    """``batch`` assessed under ``base`` and under ``alternative``, side by side (``extra_history`` and
+    ``ledger_used`` as for ``engine.assess``)."""
+    b = engine.assess(batch, year=year, pack=pack, params=base, extra_history=extra_history, ledger_used=ledger_used)
+    a = engine.assess(batch, year=year, pack=pack, params=alternative, extra_history=extra_history,
+                      ledger_used=ledger_used)
     return compare_results(b, a, pack=pack, base=base, alternative=alternative, base_file=base_file,
                            alternative_file=alternative_file)
 
@@ -141,7 +144,8 @@ def compare_results(b: Result, a: Result, *, pack: PolicyPack, base: Parameters,
     sb = _side("基准口径", base_file, base, b, treasuries, measures)
     sa = _side("备选口径", alternative_file, alternative, a, treasuries, measures)
     return Comparison(
-        policy=b.policy, year=b.year, input_sha256=b.input_sha256, issues=len(b.issues), base=sb, alternative=sa,
+        policy=b.policy, year=b.year, input_sha256=b.input_sha256, issues=len(b.issues),
+        notices=_notices(b, a), base=sb, alternative=sa,
         treasuries=treasuries, measures=measures,
         difference_total=sa.total - sb.total,
         difference_by_payer={t: sa.by_payer[t] - sb.by_payer[t] for t in treasuries},
@@ -178,6 +182,11 @@ def changed_lines(base: Sequence[Line], alternative: Sequence[Line]):
             base_payers=dict(x.payers), alternative_payers=dict(y.payers),
             base_reasons=x.reasons, alternative_reasons=y.reasons,
         )
+
+
+def _notices(*results: Result) -> tuple[Reason, ...]:
+    """Every notice of either run, once (they do not depend on the 口径, but nothing is dropped if one did)."""
+    return tuple(dict.fromkeys(n for r in results for n in r.notices))
 
 
 def _companies(b: Result, a: Result) -> tuple[CompanyChange, ...]:
@@ -329,6 +338,7 @@ class Sweep:
     policy: PolicyRef
     year: int
     input_sha256: str
+    notices: tuple[Reason, ...]
     spec: SweepSpec
     base: Side
     start_file: str | None  # the --config the swept value overrides (None: the base's 口径)
@@ -339,16 +349,19 @@ class Sweep:
 
 
 def sweep(batch: Batch, *, year: int, pack: PolicyPack, base: Parameters, start: Parameters, spec: SweepSpec,
-          extra_history: Sequence[Payout] = (), base_file: str | None = None, start_file: str | None = None,
-          on_value: Callable[[int, Decimal], None] | None = None) -> Sweep:
+          extra_history: Sequence[Payout] = (), ledger_used: bool = False, base_file: str | None = None,
+          start_file: str | None = None, on_value: Callable[[int, Decimal], None] | None = None) -> Sweep:
     """``batch`` assessed once with ``base`` and once per value of ``spec`` (each value overriding ``start``)."""
-    b = engine.assess(batch, year=year, pack=pack, params=base, extra_history=extra_history)
+    b = engine.assess(batch, year=year, pack=pack, params=base, extra_history=extra_history, ledger_used=ledger_used)
+    notices = dict.fromkeys(b.notices)
     rows_src = []
     for i, value in enumerate(spec.values):
         if on_value is not None:
             on_value(i, value)
         prm = apply(start, spec.overrides(value), pack)
-        r = engine.assess(batch, year=year, pack=pack, params=prm, extra_history=extra_history)
+        r = engine.assess(batch, year=year, pack=pack, params=prm, extra_history=extra_history,
+                          ledger_used=ledger_used)
+        notices.update(dict.fromkeys(r.notices))
         changed = sum(1 for _ in changed_lines(b.lines, r.lines))
         rows_src.append((value, fen(r.totals.payable), dict(r.totals.by_payer), changed))
     treasuries = _ordered_treasuries(pack, b.totals.by_payer, *(p for _, _, p, _ in rows_src))
@@ -357,7 +370,8 @@ def sweep(batch: Batch, *, year: int, pack: PolicyPack, base: Parameters, start:
     rows = tuple(SweepRow(value=v, total=t, difference=t - side.total,
                           by_payer={k: fen(p.get(k, ZERO)) for k in treasuries}, changed_lines=n)
                  for v, t, p, n in rows_src)
-    return Sweep(policy=b.policy, year=b.year, input_sha256=b.input_sha256, spec=spec, base=side,
+    return Sweep(policy=b.policy, year=b.year, input_sha256=b.input_sha256, notices=tuple(notices), spec=spec,
+                 base=side,
                  start_file=start_file, start=start,
                  parameters=parameter_rows(b.interpretations, interpretations(start, pack)),
                  treasuries=treasuries, rows=rows)

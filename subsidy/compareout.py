@@ -35,7 +35,7 @@ def _reasons(rs) -> list[dict[str, str]]:
 def _head(schema: str, x: Comparison | Sweep) -> dict[str, Any]:
     p = x.policy
     return {"schema": schema, "policy": {"id": p.id, "number": p.number, "title": p.title}, "year": x.year,
-            "input": {"sha256": x.input_sha256}}
+            "input": {"sha256": x.input_sha256}, "notices": _reasons(x.notices)}
 
 
 def _side(s: Side) -> dict[str, Any]:
@@ -77,9 +77,13 @@ def sweep_json(sw: Sweep) -> dict[str, Any]:
     return out
 
 
+def dumps(doc: dict[str, Any]) -> bytes:
+    return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
 def write(doc: dict[str, Any], target: str) -> None:
     """``target`` "-" writes UTF-8 to stdout; anything else is a file path, written atomically."""
-    data = (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    data = dumps(doc)
     if target == "-":
         out = sys.stdout
         out.flush()
@@ -106,6 +110,7 @@ def print_comparison(c: Comparison, *, console: Console) -> None:
     console.print(f"[bold]口径比较[/bold]  {c.year}年度  {escape(p.number)}", highlight=False)
     say(f"基准口径：{_config(c.base.config_file)}")
     say(f"备选口径：{_config(c.alternative.config_file)}")
+    _notices(c.notices, console)
     if c.changed_parameters:
         say("不同的口径参数：")
         for x in c.changed_parameters:
@@ -145,6 +150,7 @@ def print_sweep(sw: Sweep, *, console: Console) -> None:
     say(f"扫描参数：{spec.title}，{spec.start} 至 {spec.stop}，步长 {spec.step}，共 {len(spec.values)} 个取值")
     say(f"其余口径：{_config(sw.start_file)}；基准口径：{_config(sw.base.config_file)}，"
         f"核定总额 {yuan_text(sw.base.total)} 元")
+    _notices(sw.notices, console)
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     for h, j in (("取值", "right"), ("核定总额", "right"), ("较基准差额", "right"), ("变化申报", "right")):
         table.add_column(h, justify=j)
@@ -152,6 +158,11 @@ def print_sweep(sw: Sweep, *, console: Console) -> None:
         table.add_row(str(r.value), yuan_text(r.total), _signed(r.difference), f"{r.changed_lines} 条")
     console.print(table)
     say("各出资财政的金额见比较表“逐值结果”和折线图。")
+
+
+def _notices(notices, console: Console) -> None:
+    for n in notices:
+        console.print(f"[yellow]注意：[/yellow]{escape(n.message)}", highlight=False)
 
 
 def _signed(x: Decimal) -> str:

@@ -303,20 +303,33 @@ def test_an_output_that_would_overwrite_an_input_or_the_other_output_is_refused(
     src = tmp_path / "申报.xlsx"
     src.write_bytes(EXAMPLE.read_bytes())
     alt = toml(tmp_path, "alt.toml", "min_credit_score = 80\n")
+    ledger = tmp_path / "ledger.db"
+    ledger.write_bytes(b"")
     before = src.read_bytes()
+    c = tmp_path / "c.xlsx"
     cases = [
-        (["-o", src], f"错误：-o 的输出文件“{src}”就是输入的申报汇总表，会覆盖它，请另选输出路径"),
-        (["-o", tmp_path / "c.xlsx", "--json", src],
-         f"错误：--json 的输出文件“{src}”就是输入的申报汇总表，会覆盖它，请另选输出路径"),
-        (["-o", alt], f"错误：-o 的输出文件“{alt}”就是备选口径的配置文件，会覆盖它，请另选输出路径"),
-        (["-o", tmp_path / "c.xlsx", "--json", tmp_path / "c.xlsx"],
-         f"错误：-o 与 --json 是同一个文件“{tmp_path / 'c.xlsx'}”，请分别指定"),
+        (["-o", src], f"错误：-o 的输出文件“{src}”就是输入文件（IN.xlsx），写出会覆盖输入，请换一个文件名"),
+        (["-o", c, "--json", src], f"错误：--json 的输出文件“{src}”就是输入文件（IN.xlsx），写出会覆盖输入，请换一个文件名"),
+        (["-o", c, "--json", alt], f"错误：--json 的输出文件“{alt}”就是输入文件（--config），写出会覆盖输入，请换一个文件名"),
+        (["-o", c, "--json", ledger, "--ledger", f"sqlite:///{ledger}"],
+         f"错误：--json 的输出文件“{ledger}”就是输入文件（--ledger），写出会覆盖输入，请换一个文件名"),
+        (["-o", c, "--json", c], f"错误：-o 与 --json 是同一个文件“{c}”，后写的会覆盖先写的，请分别指定"),
+        (["-o", tmp_path / "c.pdf"], f"错误：-o 的输出文件“{tmp_path / 'c.pdf'}”应以 .xlsx 结尾（输出的是 Excel 工作簿）"),
     ]
     for extra, message in cases:
         code, _, err = run(["compare", src, "--year", "2024", "--config", alt, *extra], capsys)
         assert (code, err) == (2, message + "\n")
     assert src.read_bytes() == before and alt.read_text(encoding="utf-8") == "min_credit_score = 80\n"
-    assert not (tmp_path / "c.xlsx").exists()
+    assert ledger.read_bytes() == b"" and not c.exists()
+
+
+def test_the_workbook_and_the_json_appear_together_or_not_at_all(tmp_path, capsys):
+    c = tmp_path / "c.xlsx"
+    code, _, err = run(["compare", EXAMPLE, "--year", "2024", "--config",
+                        toml(tmp_path, "a.toml", "min_credit_score = 80\n"), "-o", c,
+                        "--json", tmp_path / "没有这个目录" / "c.json"], capsys)
+    assert code == 2 and err.startswith("错误：无法写入文件") and err.count("\n") == 1
+    assert not c.exists()
 
 
 # --------------------------------------------------------------------------- outputs
@@ -327,7 +340,7 @@ MONEY = r"-?\d+\.\d{2}"
 
 def test_the_json_has_the_comparison_schema_shape(tmp_path, capsys):
     c = compare_json(tmp_path, capsys, "--config", toml(tmp_path, "a.toml", "min_credit_score = 85\n"))
-    assert list(c)[:7] == ["schema", "policy", "year", "input", "base", "alternative", "difference"]
+    assert list(c)[:8] == ["schema", "policy", "year", "input", "notices", "base", "alternative", "difference"]
     assert (c["schema"], c["year"]) == ("subsidy.comparison/1", 2024)
     for side in ("base", "alternative"):
         assert {"config", "total", "by_payer"} <= set(c[side])
@@ -344,6 +357,28 @@ def test_the_json_has_the_comparison_schema_shape(tmp_path, capsys):
     money += [v for s in ("base", "alternative", "difference") for v in c[s]["by_payer"].values()]
     money += [ln[k] for ln in c["lines"] for k in ("base_payable", "alternative_payable", "difference")]
     assert all(isinstance(m, str) and re.fullmatch(MONEY, m) for m in money)
+
+
+def test_notices_of_the_run_are_carried_like_assess_does(tmp_path, capsys):
+    from openpyxl import load_workbook as load
+
+    wb = load(EXAMPLE)
+    del wb["已兑现奖励"]  # without history (and without a ledger) repeat payments could not be checked
+    src = tmp_path / "无已兑现.xlsx"
+    wb.save(src)
+    one = tmp_path / "a.json"
+    assert main(["assess", str(src), "--year", "2024", "-o", str(tmp_path / "a.xlsx"), "--json", str(one)]) == 0
+    expected = json.loads(one.read_text(encoding="utf-8"))["notices"]
+    assert [n["code"] for n in expected] == ["ABSENT_SHEET", "NO_HISTORY"]
+    out = tmp_path / "c.json"
+    code, text, _ = run(["compare", src, "--year", "2024", "--config", toml(tmp_path, "x.toml", "min_credit_score = 80\n"),
+                         "-o", tmp_path / "c.xlsx", "--json", out], capsys)
+    assert code == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["notices"] == expected
+    flat = "".join(text.split())
+    assert all(f"注意：{n['message']}".replace(" ", "") in flat for n in expected)
+    summary = [r for r in load(tmp_path / "c.xlsx")["汇总"].iter_rows(values_only=True) if r[0] == "注意"]
+    assert [r[1] for r in summary] == [n["message"] for n in expected]
 
 
 def test_json_to_stdout_keeps_the_terminal_summary_off_stdout(tmp_path, capsys):

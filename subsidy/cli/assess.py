@@ -40,15 +40,15 @@ def run_assessment(path: Path, *, year: int, config: Path | None, ledger: str | 
     pack = get_pack(policy)
     prm = params.load(config, pack)
     check_year(year)
-    batch, extra = read_inputs(path, ledger=ledger, pack=pack, console=console)
+    batch, extra, ledger_used = read_inputs(path, ledger=ledger, pack=pack, console=console)
     with busy(console, path, f"正在核定 {len(batch.claims) + len(batch.hq_claims):,} 条申报…"):
-        return engine.assess(batch, year=year, pack=pack, params=prm, extra_history=extra)
+        return engine.assess(batch, year=year, pack=pack, params=prm, extra_history=extra, ledger_used=ledger_used)
 
 
 def read_inputs(path: Path, *, ledger: str | None, pack, console: Console | None = None):
     """The batch read and validated once, and the ledger's history of its companies when a ledger is named
-    (option or SUBSIDY_LEDGER): (Batch, extra history). Shared by assess and compare, which assesses the
-    same batch under several sets of 口径."""
+    (option or SUBSIDY_LEDGER): (Batch, extra history, whether a ledger was read). Shared by assess and
+    compare, which assesses the same batch under several sets of 口径."""
     from ..workbook.reader import read_workbook
 
     with busy(console, path, "正在读取申报汇总表…"):
@@ -59,7 +59,7 @@ def read_inputs(path: Path, *, ledger: str | None, pack, console: Console | None
         from ..ledger import history
 
         extra = tuple(history(url, credit_codes={c.credit_code for c in batch.companies}, policy_id=pack.id))
-    return batch, extra
+    return batch, extra, bool(url)
 
 
 def busy(console: Console | None, path: Path, message: str):

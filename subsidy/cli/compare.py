@@ -1,7 +1,6 @@
 """`subsidy compare`: what a change of 口径 costs — one batch under two sets of 口径, or a sweep of one parameter."""
 from __future__ import annotations
 
-import os
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Optional
@@ -18,14 +17,8 @@ class BadArgument(SubsidyError):
     """A command-line value or combination compare cannot use."""
 
 
-def _same(a: str | Path, b: str | Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:  # one of them does not exist yet
-        return Path(a).resolve() == Path(b).resolve()
-
-
 def _sqlite_path(url: str | None) -> str | None:
+    """The file of an SQLite ledger (an input no output may overwrite)."""
     if not url or not url.startswith("sqlite:"):
         return None
     from sqlalchemy.engine import make_url
@@ -36,15 +29,20 @@ def _sqlite_path(url: str | None) -> str | None:
         return None
 
 
-def check_paths(output: Path, json_out: str | None, inputs: list[tuple[str, Path | str | None]]) -> None:
-    """No output may overwrite an input, and -o and --json must be two files."""
-    outs = [("-o", output)] + ([("--json", Path(json_out))] if json_out and json_out != "-" else [])
-    for opt, out in outs:
-        for what, given in inputs:
-            if given is not None and _same(out, given):
-                raise BadArgument(f"{opt} 的输出文件“{out}”就是{what}，会覆盖它，请另选输出路径")
-    if len(outs) == 2 and _same(outs[0][1], outs[1][1]):
-        raise BadArgument(f"-o 与 --json 是同一个文件“{output}”，请分别指定")
+def publish(wb, output: Path, doc: dict, json_out: str | None) -> None:
+    """The workbook and the JSON file appear together, or neither does; ``--json -`` prints the JSON."""
+    from ..atomic import atomic_paths
+    from ..compareout import dumps, write
+
+    if json_out and json_out != "-":
+        with atomic_paths([output, json_out]) as (xlsx_tmp, json_tmp):
+            wb.save(xlsx_tmp)
+            json_tmp.write_bytes(dumps(doc))
+        return
+    with atomic_paths([output]) as (xlsx_tmp,):
+        wb.save(xlsx_tmp)
+    if json_out == "-":
+        write(doc, "-")
 
 
 #: the command's help: one paragraph a string, wrapped by the terminal
@@ -80,7 +78,8 @@ def compare(
 
     from .. import compare as C
     from .. import compareout, params
-    from ..workbook.comparison import write_comparison, write_sweep
+    from ..paths import Out, check_outputs
+    from ..workbook.comparison import build_comparison, build_sweep
 
     check_year(year)
     pack = get_pack(policy)
@@ -89,21 +88,21 @@ def compare(
         raise BadArgument("缺少备选口径：请用 --config 给出备选口径的配置文件，或用 --sweep 扫描一个参数")
     base_prm = params.load(base, pack)
     alt_prm = params.load(config, pack) if config is not None else None
-    check_paths(output, json_out, [("输入的申报汇总表", applications), ("备选口径的配置文件", config),
-                                   ("基准口径的配置文件", base), ("兑现账本", _sqlite_path(ledger_url(ledger)))])
+    check_outputs([Out("-o", output, xlsx=True), Out("--json", json_out)],
+                  inputs={"IN.xlsx": applications, "--config": config, "--base": base,
+                          "--ledger": _sqlite_path(ledger_url(ledger))})
 
     to_stdout = json_out == "-"
     console = Console(stderr=to_stdout)
-    batch, extra = read_inputs(applications, ledger=ledger, pack=pack, console=console)
+    batch, extra, ledger_used = read_inputs(applications, ledger=ledger, pack=pack, console=console)
     base_file = str(base) if base is not None else None
     alt_file = str(config) if config is not None else None
     if spec is None:
         with console.status("正在按两套口径核定…") if console.is_terminal else nullcontext():
             result = C.compare(batch, year=year, pack=pack, base=base_prm, alternative=alt_prm,
-                               extra_history=extra, base_file=base_file, alternative_file=alt_file)
-        write_comparison(result, output)
-        if json_out:
-            compareout.write(compareout.comparison_json(result), json_out)
+                               extra_history=extra, ledger_used=ledger_used, base_file=base_file,
+                               alternative_file=alt_file)
+        publish(build_comparison(result), output, compareout.comparison_json(result), json_out)
         compareout.print_comparison(result, console=console)
     else:
         start = alt_prm if alt_prm is not None else base_prm
@@ -114,11 +113,9 @@ def compare(
                     status.update(f"正在按 {spec.key} = {value} 核定（{i + 1}/{len(spec.values)}）…")
 
             result = C.sweep(batch, year=year, pack=pack, base=base_prm, start=start, spec=spec,
-                             extra_history=extra, base_file=base_file, start_file=alt_file or base_file,
-                             on_value=on_value)
-        write_sweep(result, output)
-        if json_out:
-            compareout.write(compareout.sweep_json(result), json_out)
+                             extra_history=extra, ledger_used=ledger_used, base_file=base_file,
+                             start_file=alt_file or base_file, on_value=on_value)
+        publish(build_sweep(result), output, compareout.sweep_json(result), json_out)
         compareout.print_sweep(result, console=console)
     console.print(f"比较表：{output}", highlight=False)
     if json_out and not to_stdout:

@@ -27,7 +27,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins, PrintPageSetup
 
-from ..atomic import atomic_path, output_error
+from ..atomic import atomic_path
 from ..compare import Comparison, LineChange, Sweep
 from ..labels import STATUS_LABELS, status_label
 from ..models import STATUSES
@@ -203,7 +203,8 @@ def _summary(wb: Workbook, c: Comparison, head: str) -> None:
                          ("输入文件 SHA-256", c.input_sha256),
                          ("基准口径", _config_text(c.base.config_file)),
                          ("备选口径", _config_text(c.alternative.config_file)),
-                         ("不同的口径参数", _diff_text(c))):
+                         ("不同的口径参数", _diff_text(c)),
+                         *(("注意", n.message) for n in c.notices)):
         s.pair(label, value, span=3)
     s.blank()
     s.header(["项目", "基准口径", "备选口径", "差额（备选−基准）"])
@@ -388,6 +389,7 @@ def build_sweep(sw: Sweep) -> Workbook:
             ("扫描参数", f"{spec.title}：{spec.start} 至 {spec.stop}，步长 {spec.step}，共 {len(spec.values)} 个取值"),
             ("其余口径", _config_text(sw.start_file) + "（扫描的参数取各个取值）"),
             ("基准口径", _config_text(sw.base.config_file)),
+            *(("注意", n.message) for n in sw.notices),
     ):
         s.pair(label, value)
     s.pair("基准核定总额（元）", sw.base.total, money=True, bold=True)
@@ -473,10 +475,7 @@ def _line(title: str, ws, *, cols: tuple[int, int], n: int, x_title: str, labell
 
 def _save(wb: Workbook, path: str | os.PathLike[str]) -> None:
     with atomic_path(path) as tmp:
-        try:
-            wb.save(tmp)
-        except OSError as e:  # e.g. the disk filled up: one Chinese line, nothing left behind
-            raise output_error(path, e) from e
+        wb.save(tmp)
 
 
 def write_comparison(c: Comparison, path: str | os.PathLike[str]) -> None:
