@@ -10,23 +10,11 @@ from rich.console import Console
 
 from ..errors import SubsidyError
 from . import options
-from .assess import check_year, ledger_url, read_inputs
+from .assess import check_year, ledger_url, read_inputs, sqlite_path
 
 
 class BadArgument(SubsidyError):
     """A command-line value or combination compare cannot use."""
-
-
-def _sqlite_path(url: str | None) -> str | None:
-    """The file of an SQLite ledger (an input no output may overwrite)."""
-    if not url or not url.startswith("sqlite:"):
-        return None
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).database or None
-    except Exception:  # noqa: BLE001 - a bad URL is the ledger's to report
-        return None
 
 
 def publish(wb, output: Path, doc: dict, json_out: str | None) -> None:
@@ -51,10 +39,10 @@ HELP = "\n\n".join((
     "基准口径为政策默认口径（或 --base 给出的配置文件），备选口径为 --config 给出的配置文件（不用 --sweep 时必填）；"
     "两边的金额都与 subsidy assess 按该口径核定的结果逐分一致。比较表（xlsx）列出核定总额、各出资财政、各条款、"
     "各企业的差额，核定金额、状态或出资财政变化的每条申报（附两种口径下的原因），以及各出资财政的柱形图。",
-    "--sweep 参数=起:止:步长：逐值扫描一个数值口径参数，每个取值核定一遍，一行列出核定总额、与基准口径的差额和"
+    "逐值扫描（--sweep 参数=起:止:步长）：对一个数值口径参数的每个取值核定一遍，一行列出核定总额、与基准口径的差额和"
     "各出资财政的金额，并附折线图；最多 200 个取值，小数步长精确（0.1、0.2、…）。可扫描的参数：min_credit_score"
-    "（信用评价分下限）、city_share（全部区县的市财政承担比例，市本级始终为 1）、city_share.区县名（如 "
-    "city_share.珠山区）。同时给了 --config 时，扫描的取值覆盖其中的同名参数，其余口径按 --config。",
+    "（信用评价分下限）、city_share（全部区县的市财政承担比例，市本级始终为 1）、city_share.珠山区 等（只改一个区县）。"
+    "同时给了 --config 时，扫描的取值覆盖其中的同名参数，其余口径按 --config。",
 ))
 
 SWEEP = typer.Option(None, "--sweep", metavar="参数=起:止:步长",
@@ -63,7 +51,7 @@ SWEEP = typer.Option(None, "--sweep", metavar="参数=起:止:步长",
 
 def compare(
     applications: Path = typer.Argument(..., metavar="IN.xlsx", help="申报汇总表（xlsx）"),
-    year: int = typer.Option(..., "--year", "-y", help="核定年度（成果获批的年度）"),
+    year: int = typer.Option(..., "--year", "-y", metavar="年度", help="核定年度（成果获批的年度）"),
     config: Optional[Path] = typer.Option(None, "--config", metavar="ALT.toml",
                                           help="备选口径配置文件（TOML）"),
     base: Optional[Path] = typer.Option(None, "--base", metavar="BASE.toml",
@@ -90,7 +78,7 @@ def compare(
     alt_prm = params.load(config, pack) if config is not None else None
     check_outputs([Out("-o", output, xlsx=True), Out("--json", json_out)],
                   inputs={"IN.xlsx": applications, "--config": config, "--base": base,
-                          "--ledger": _sqlite_path(ledger_url(ledger))})
+                          "--ledger": sqlite_path(ledger_url(ledger))})
 
     to_stdout = json_out == "-"
     console = Console(stderr=to_stdout)
