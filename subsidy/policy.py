@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Literal
@@ -91,7 +92,7 @@ class Category:
     computed: bool = False  # the amount is computed per claim (M5), not a fixed sum
     always_top_up: bool = False  # a higher tier after a lower one is paid the difference whatever tier_upgrade says
 
-    @property
+    @cached_property
     def article(self) -> str:
         return f"第{self.measure}条"
 

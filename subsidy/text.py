@@ -25,5 +25,11 @@ def norm_label(s: object) -> str:
 
 
 def natural_key(s: str) -> tuple:
-    """'A-9' sorts before 'A-10': digits compare as numbers."""
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in _NUM.split(s) if p != "")
+    """'A-9' sorts before 'A-10': digits compare as numbers.
+
+    The key alternates text and number ('A-10' → ('A-', 10, '')): splitting on runs of digits always gives text at
+    the even places (empty when the id starts or ends with digits) and digits at the odd ones, so two keys compare
+    text with text and number with number, and a run of digits sorts before text at the same place."""
+    parts: list = _NUM.split(s)
+    parts[1::2] = map(int, parts[1::2])
+    return tuple(parts)

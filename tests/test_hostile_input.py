@@ -121,7 +121,10 @@ def _ole(payload: bytes) -> bytes:
 # --------------------------------------------------------------------------- the cases
 
 AREA = f"{guard.MAX_AREA_CELLS:,}"
-BOMB = "“in.xlsx”中的“xl/worksheets/sheet1.xml”解压后超过 200 MB，可能是恶意构造的压缩包（zip 炸弹），已拒绝读取"
+SPLIT = ("如确有这么多数据，请按注册地或企业拆分为几个文件分别核定（同一企业在各表的行放在同一个文件中；"
+         "不同文件之间的同一项目多家申报须另行核对）")
+BOMB = (f"“in.xlsx”中的工作表“企业”（xl/worksheets/sheet1.xml）解压后超过一次能读取的 {guard.MAX_PART_BYTES // guard.MB} MB "
+        f"上限，已拒绝读取：{SPLIT}；否则可能是恶意构造的压缩包（zip 炸弹）")
 ENTITY = ("“in.xlsx”中的“xl/worksheets/sheet1.xml”含有 DOCTYPE 或 ENTITY 声明（可能是 XML 实体扩展攻击），"
           "正常的 Excel 工作簿不会有，已拒绝读取")
 
@@ -169,7 +172,7 @@ def _case(kind: str, tmp: Path) -> tuple[Path, str]:
         far_cell(workbook(tmp / "ok.xlsx"), path)
         (tmp / "ok.xlsx").unlink()
         return path, (f"“in.xlsx”的工作表“企业”数据区域过大（A1:XFD1048576，1048576 行 × 16384 列，"
-                      f"超过 {AREA} 个单元格的上限），请删除远处多余的单元格后再提交")
+                      f"超过一次能读取的 {AREA} 个单元格的上限），已拒绝读取：如有远处多余的单元格，请删除后再提交；{SPLIT}")
     if kind == "a truncated workbook":
         data = workbook(tmp / "ok.xlsx").read_bytes()
         (tmp / "ok.xlsx").unlink()
@@ -252,7 +255,7 @@ run()
 @pytest.mark.parametrize("kind", ["a zip bomb", "a zip bomb whose directory lies about its size",
                                   "a value cell at XFD1048576"])
 def test_a_zip_bomb_or_a_far_cell_is_refused_in_bounded_memory(kind, tmp_path, tmp_path_factory):
-    # the bomb inflates past 200 MB (in 1 MB chunks); the far cell would make calamine allocate 512 GB.
+    # the bomb inflates past the part limit (in 1 MB chunks); the far cell would make calamine allocate 512 GB.
     # VmHWM, not ru_maxrss: on Linux a child's ru_maxrss starts from its parent's (pytest's) peak
     path, expected = _case(kind, tmp_path)
     peak = tmp_path_factory.mktemp("peak") / "kb"
@@ -299,8 +302,8 @@ def test_a_far_row_of_cells_without_references_counts_as_data(tmp_path, capsys):
     # calamine would place the 12 cells in A1048576:L1048576: 1048576 rows × (10 + 12) columns at most
     assert main(["assess", str(path), "--year", "2024", "-o", str(tmp_path / "out.xlsx")]) == 2
     assert capsys.readouterr().err == (
-        f"错误：“in.xlsx”的工作表“企业”数据区域过大（A1:V1048576，1048576 行 × 22 列，超过 {AREA} 个单元格的上限），"
-        "请删除远处多余的单元格后再提交\n")
+        f"错误：“in.xlsx”的工作表“企业”数据区域过大（A1:V1048576，1048576 行 × 22 列，超过一次能读取的 {AREA} 个单元格的"
+        f"上限），已拒绝读取：如有远处多余的单元格，请删除后再提交；{SPLIT}\n")
 
 
 def test_an_input_file_larger_than_the_limit_is_refused_before_it_is_read(tmp_path, capsys, monkeypatch):
@@ -327,7 +330,8 @@ def test_a_part_declared_larger_than_the_limit_is_refused_without_inflating_it(t
     monkeypatch.setattr(guard, "_scan", lambda *a, **k: pytest.fail("inflated"))
     code = main(["assess", str(path), "--year", "2024", "-o", str(tmp_path / "out.xlsx")])
     assert code == 2
-    assert "解压后超过 0 MB，可能是恶意构造的压缩包（zip 炸弹），已拒绝读取" in capsys.readouterr().err
+    assert f"解压后超过一次能读取的 0 MB 上限，已拒绝读取：{SPLIT}；否则可能是恶意构造的压缩包（zip 炸弹）" \
+        in capsys.readouterr().err
 
 
 def test_parts_that_together_inflate_past_the_total_limit_are_refused(tmp_path, capsys, monkeypatch):
@@ -335,8 +339,8 @@ def test_parts_that_together_inflate_past_the_total_limit_are_refused(tmp_path, 
     monkeypatch.setattr(guard, "MAX_TOTAL_BYTES", 2 * 1024)
     code = main(["assess", str(path), "--year", "2024", "-o", str(tmp_path / "out.xlsx")])
     assert code == 2
-    assert capsys.readouterr().err == ("错误：“in.xlsx”解压后的总大小超过 0 MB，可能是恶意构造的压缩包（zip 炸弹），"
-                                       "已拒绝读取\n")
+    assert capsys.readouterr().err == (f"错误：“in.xlsx”解压后的总大小超过一次能读取的 0 MB 上限，已拒绝读取：{SPLIT}；"
+                                       "否则可能是恶意构造的压缩包（zip 炸弹）\n")
 
 
 def test_an_existing_output_is_left_untouched_when_the_input_is_refused(tmp_path, capsys):

@@ -113,6 +113,16 @@ def _amount_of_text(raw: str) -> Decimal:
 
 def parse_amount(v: object) -> Decimal:
     """An amount in yuan, >= 0, rounded half-up to the fen."""
+    t = type(v)
+    if t is int or t is float or t is str:  # the same number on many rows is read once (see _remembered)
+        found = _AMOUNTS.get(v)
+        if found is not None:
+            return found
+        return _remember(_AMOUNTS, v, _parse_amount(v))
+    return _parse_amount(v)
+
+
+def _parse_amount(v: object) -> Decimal:
     if is_blank(v):
         raise CellError(f"金额为空（{AMOUNT_HINT}）")
     if type(v) is bool:
@@ -144,6 +154,18 @@ def _make_date(y: int, m: int, d: int, raw: str) -> dt.date:
 
 def parse_date(v: object) -> dt.date:
     """A date: a real date cell, or text 2024-03-15, 2024/3/15, 2024.3.15, 2024年3月15日 (a time part is dropped)."""
+    t = type(v)
+    if t is dt.date:
+        return v  # type: ignore[return-value]
+    if t is dt.datetime or t is str:  # a batch has a few hundred distinct dates: each read once
+        found = _DATES.get(v)
+        if found is not None:
+            return found
+        return _remember(_DATES, v, _parse_date(v))
+    return _parse_date(v)
+
+
+def _parse_date(v: object) -> dt.date:
     if is_blank(v):
         raise CellError(f"日期为空（{DATE_HINT}）")
     t = type(v)
@@ -166,6 +188,22 @@ def parse_date(v: object) -> dt.date:
             return _make_date(int(m.group(1)), int(m.group(2)), int(m.group(3)), raw)
         raise CellError(f"“{raw}”不是有效的日期（{DATE_HINT}）")
     raise CellError(f"“{cell_text(v)}”不是有效的日期（{DATE_HINT}）")
+
+
+#: values already parsed → their result, so that 100k cells holding a few hundred distinct dates or amounts parse
+#: each once (and share one object). Keys are int, float and str values only: equal keys of those types always
+#: parse to the same result (1 and 1.0 are both 1.00; a bool, equal to 1, is refused before the lookup by type).
+#: Only successes are kept; each table is emptied when it grows past _REMEMBER entries.
+_AMOUNTS: dict[object, Decimal] = {}
+_DATES: dict[object, dt.date] = {}
+_REMEMBER = 4096
+
+
+def _remember(table: dict, key: object, value: object):
+    if len(table) >= _REMEMBER:
+        table.clear()
+    table[key] = value
+    return value
 
 
 def parse_bool(v: object) -> bool:

@@ -36,17 +36,27 @@ from typing import Callable
 from ..errors import UnreadableInput
 
 MB = 1024 * 1024
-#: an input file larger than this is not read at all (a province-wide batch of 100k claims is about 5 MB)
-MAX_FILE_BYTES = 100 * MB
-#: one part of the package may inflate to at most this many bytes
-MAX_PART_BYTES = 200 * MB
+
+# The limits follow what reading costs in memory (README "Speed and memory"): calamine holds the used rectangle of
+# the sheet being read densely (about 50 bytes a cell), and a whole `subsidy assess` run peaks at about 160 bytes
+# per cell read (1.8 GB for 1M claims: 11.4 million cells over the five sheets). MAX_AREA_CELLS keeps the largest
+# workbook accepted — about 1.4 million claims with their companies — within about 2.6 GB; the byte limits are
+# set from it (a cell takes 40 to 55 bytes of sheet XML), so that a zip bomb is refused long before memory is at
+# stake. A refusal names the limit and how to split the file (SPLIT).
+
+#: the used rectangles (rows × columns between the first and last value cell) of the sheets read, all together
+MAX_AREA_CELLS = 16_000_000
+#: one part of the package may inflate to at most this many bytes (64 bytes a cell of MAX_AREA_CELLS)
+MAX_PART_BYTES = 1024 * MB
 #: all parts together may inflate to at most this many bytes
-MAX_TOTAL_BYTES = 400 * MB
+MAX_TOTAL_BYTES = 1536 * MB
+#: an input file larger than this is not read at all (1M claims are about 56 MB; the byte limits bind first)
+MAX_FILE_BYTES = 200 * MB
 #: a workbook has a few dozen parts; a zip with more is not one
 MAX_PARTS = 10_000
-#: the used rectangle of one sheet (rows × columns between its first and last value cell); calamine allocates
-#: it densely (about 40 bytes a cell with the Python lists): 10 million cells ≈ 400 MB
-MAX_AREA_CELLS = 10_000_000
+#: what a user can do about a workbook over a limit (a workbook too large to read in one run)
+SPLIT = ("如确有这么多数据，请按注册地或企业拆分为几个文件分别核定（同一企业在各表的行放在同一个文件中；"
+         "不同文件之间的同一项目多家申报须另行核对）")
 
 _CHUNK_IN = 256 * 1024  # compressed bytes fed at a time
 _CHUNK_OUT = 1 * MB  # inflated bytes produced at a time
@@ -77,8 +87,9 @@ _VALUE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?v(?:\s[^>]*)?>([^<]*)</(?:[A-Za-z_
 _FORMULA = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?f[\s>/]')
 _REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
 _TYPE = re.compile(rb'\bt="([a-zA-Z]+)"')
-#: a chunk holding one of these may hold an error cell or a formula: only then is the part read again, exactly
-_SUSPECT = (b't="e"', b"<f", b":f")
+#: a chunk holding an error cell (t="e") or a formula tag may hold a cell calamine reads as blank: only then is
+#: the part read again, exactly
+_FORMULA_TAG = re.compile(rb'<f[\s>/]')
 #: a cell that holds a value: its <v> or its inline string
 _VALUED = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:v|is)>")
 #: what the reader is told about a formula that has no computed value
@@ -150,8 +161,8 @@ class _Area:
     counting_rows: bool = False
     last_row_tag: int = 0
 
-    def scan(self, window: bytes, chunk: bytes = b"") -> None:
-        self.cells(_CELL.findall(window))
+    def scan(self, window: bytes, chunk: bytes = b"", *, prefixed: bool = False) -> None:
+        self.cells(_CELL.findall(window))  # (prefixed tags are matched by these patterns themselves)
         row_tags = _ROW.findall(window)
         if _LOOSE_CELL.search(window):  # never in what Excel, WPS or openpyxl write: only then count per row
             self.loose_cols = max(self.loose_cols, max(piece.count(b"<c") for piece in window.split(b"</row>")))
@@ -176,43 +187,79 @@ class _Area:
         return f"{_column_letters(left)}{top}", f"{_column_letters(min(left + cols - 1, MAX_COLUMNS))}{top + rows - 1}"
 
 
-class _QuickArea(_Area):
-    """The fast pass, for the common case: every ``r="…"`` reference counts (blank cells included), which bounds
-    the rectangle from above; any sign of a cell or row without a leading reference makes it ``loose``, and then
-    the exact pass (:class:`_Area`) runs instead."""
-
-    _COUNTED = (b"<c ", b'<c r="', b"<row ", b'<row r="')
+class _QuickArea:
+    """The fast pass, for the common case — what Excel, WPS, LibreOffice and openpyxl write: every cell tag starts
+    ``<c r="…"``. It bounds the used rectangle from above without reading every reference: rows by R, the largest
+    last row tag of a chunk so far, columns by T, the rightmost column of the first chunk that has cells (one
+    letter). Each chunk is then searched, once, for a cell tag whose reference is not within (rows below (first
+    digit of R + 1) × 10^(digits of R − 1)) × (columns A…T) — a cell without a reference included. The rectangle is
+    within those bounds when none is found: one search per chunk instead of one match per cell (row tags place only
+    cells without a reference, and there are none). Anything it cannot bound this way — such a cell, a prefixed tag,
+    a sheet wider than Z — makes it ``loose``, and the exact pass (:class:`_Area`) measures the part instead."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.counts = [0] * len(self._COUNTED)
-        self.odd = False  # a <c>, <row> or a prefixed tag was seen
-        self._prev = b""
+        self.loose = False
+        self.max_row = 0  # R
+        self.max_col = 0  # T, as a column number (0: no cell seen yet)
+        self._outside: dict[tuple[int, int, int], re.Pattern] = {}
 
-    @property
-    def loose(self) -> bool:
-        c = self.counts
-        return self.odd or c[0] != c[1] or c[2] != c[3]
+    def scan(self, window: bytes, chunk: bytes = b"", *, prefixed: bool = False) -> None:
+        """``prefixed``: the caller found _PREFIXED in the window."""
+        if self.loose:
+            return
+        if prefixed:
+            self.loose = True
+            return
+        last = window.rfind(b'<row r="')
+        if last >= 0:
+            m = _QUICK_ROW.match(window, last)
+            if m:
+                self.max_row = max(self.max_row, int(m.group(1)))
+        if not self.max_col:
+            letters = {c for c, _ in _QUICK_CELL.findall(window)}
+            if not letters:
+                if _ANY_CELL.search(window):  # cells, but none with a plain reference
+                    self.loose = True
+                return  # no cell yet (the sheet's header part): the next chunk sets T
+            if any(len(c) > 1 for c in letters):
+                self.loose = True  # a sheet wider than 26 columns: measured exactly
+                return
+            self.max_col = column_number(max(letters).decode())
+        if self._outside_pattern().search(window):
+            self.loose = True
 
-    def scan(self, window: bytes, chunk: bytes = b"") -> None:
-        # when not loose, every cell tag starts <c r="…" and every row tag <row r="…": literal prefixes, fast
-        found = _QUICK_CELL.findall(window)
-        if found:
-            numbers = [column_number(c.decode()) for c in {a for a, _ in found}]
-            self.min_col = min(self.min_col or min(numbers), min(numbers))
-            self.max_col = max(self.max_col, max(numbers))
-            self.rows([r for _, r in found])
-        self.rows(_QUICK_ROW.findall(window))
-        if not self.odd:
-            self.odd = b"<c>" in window or b"<row>" in window or b":c" in window or b":row" in window
-        # each occurrence counted once: the previous chunk's last len(p) - 1 bytes cannot hold a whole one
-        for i, p in enumerate(self._COUNTED):
-            self.counts[i] += (self._prev[len(self._prev) - len(p) + 1:] + chunk).count(p)
-        self._prev = chunk[-8:]
+    def _outside_pattern(self) -> re.Pattern:
+        """A complete cell tag whose reference is not a plain one within (the bound of R, T), compiled once."""
+        digits = str(max(self.max_row, 1))
+        key = (digits[:2], len(digits), self.max_col)
+        found = self._outside.get(key)
+        if found is None:
+            head, k, _ = key
+            # a row number of k digits whose first two are at most R's, or of fewer digits (no leading zero)
+            if k == 1:
+                rows = f"[1-{head}]"
+            else:
+                a, b = int(head[0]), int(head[1])
+                first_two = (f"[1-{a - 1}]\\d|" if a > 1 else "") + f"{a}[0-{b}]"
+                rows = rf"(?:{first_two})\d{{{k - 2}}}|[1-9]\d{{0,{k - 2}}}"
+            inside = rf'r="[A-{chr(64 + self.max_col)}](?:{rows})"'
+            found = self._outside[key] = re.compile(rf"<c(?:>|\s(?!{inside})[^<>]*>)".encode())
+        return found
+
+    def size(self) -> tuple[int, int]:
+        """(rows, columns) of the bound: rows up to R with its digits after the first two all 9 (under 1.1 R)."""
+        digits = str(max(self.max_row, 1))
+        rows = int(digits) if len(digits) == 1 else (int(digits[:2]) + 1) * 10 ** (len(digits) - 2) - 1
+        return rows, max(1, self.max_col)
 
     def cells(self) -> int:
         rows, cols = self.size()
         return rows * cols
+
+
+#: a prefixed tag (x:c, x:row, x:f) or anything that looks like one: the exact passes handle prefixes
+_PREFIXED = re.compile(rb':(?:c|row|f)[\s>/]')
+_ANY_CELL = re.compile(rb'<c[\s>]')
 
 
 def check_package(zf: zipfile.ZipFile, data: bytes, name: str, *,
@@ -226,15 +273,16 @@ def check_package(zf: zipfile.ZipFile, data: bytes, name: str, *,
     infos = zf.infolist()
     if len(infos) > MAX_PARTS:
         raise UnreadableInput(f"{label}包含的文件过多（{len(infos)} 个），不是正常的 Excel 工作簿")
+    sheets = _sheet_parts(zf)
     declared = 0
     for info in infos:
         if info.file_size > MAX_PART_BYTES:
-            raise _too_big(label, info.filename)
+            raise _too_big(label, info.filename, sheets.get(info.filename))
         declared += info.file_size
         if declared > MAX_TOTAL_BYTES:
             raise _too_big_total(label)
-    sheets = _sheet_parts(zf)
     total = 0
+    cells = 0  # the used rectangles of the sheets read so far
     for info in infos:
         if info.is_dir():
             continue
@@ -243,23 +291,29 @@ def check_package(zf: zipfile.ZipFile, data: bytes, name: str, *,
         xml = info.filename.endswith((".xml", ".rels", ".vml")) or wanted
         suspect: list[bool] = [False] if wanted else []
         valued: list[bool] = [False] if info.filename in sheets else []
-        total = _scan(data, info, label, xml=xml, area=area, total=total, suspect=suspect, valued=valued)
+        total = _scan(data, info, label, xml=xml, area=area, total=total, suspect=suspect, valued=valued,
+                      sheet=sheets.get(info.filename))
         if valued and valued[0]:
             info_out.valued.add(sheets[info.filename])
         if suspect and suspect[0]:
             odd = _odd_cells(zf, info)
             if odd:
                 info_out.odd_cells[sheets[info.filename]] = odd
-        if area is not None and (area.loose or area.cells() > MAX_AREA_CELLS):
-            # the quick bound is not good enough: measure the part again, exactly (hostile files only)
+        if area is None:
+            continue
+        if area.loose or cells + area.cells() > MAX_AREA_CELLS:
+            # the quick bound is not good enough: measure the part again, exactly (hostile or huge files only)
             area = _Area()
             _scan(data, info, label, xml=True, area=area, total=0)
-            rows, cols = area.size()
-            if rows * cols > MAX_AREA_CELLS:
-                first, last = area.corners()
-                raise UnreadableInput(
-                    f"{label}的工作表“{sheets[info.filename]}”数据区域过大（{first}:{last}，{rows} 行 × {cols} 列，"
-                    f"超过 {MAX_AREA_CELLS:,} 个单元格的上限），请删除远处多余的单元格后再提交")
+        rows, cols = area.size()
+        cells += rows * cols
+        if cells > MAX_AREA_CELLS:
+            first, last = area.corners()
+            earlier = f"，连同前面各表共 {cells:,} 个单元格" if cells > rows * cols else ""
+            raise UnreadableInput(
+                f"{label}的工作表“{sheets[info.filename]}”数据区域过大（{first}:{last}，{rows} 行 × {cols} 列{earlier}，"
+                f"超过一次能读取的 {MAX_AREA_CELLS:,} 个单元格的上限），已拒绝读取：如有远处多余的单元格，请删除后再提交；"
+                f"{SPLIT}")
     return info_out
 
 
@@ -292,12 +346,15 @@ def _odd_cells(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict[tuple[int, in
     return out
 
 
-def _too_big(label: str, part: str) -> UnreadableInput:
-    return UnreadableInput(f"{label}中的“{part}”解压后超过 {_mb(MAX_PART_BYTES)}，可能是恶意构造的压缩包（zip 炸弹），已拒绝读取")
+def _too_big(label: str, part: str, sheet: str | None = None) -> UnreadableInput:
+    what = f"工作表“{sheet}”（{part}）" if sheet and sheet != part else f"“{part}”"
+    return UnreadableInput(f"{label}中的{what}解压后超过一次能读取的 {_mb(MAX_PART_BYTES)} 上限，已拒绝读取：{SPLIT}；"
+                           "否则可能是恶意构造的压缩包（zip 炸弹）")
 
 
 def _too_big_total(label: str) -> UnreadableInput:
-    return UnreadableInput(f"{label}解压后的总大小超过 {_mb(MAX_TOTAL_BYTES)}，可能是恶意构造的压缩包（zip 炸弹），已拒绝读取")
+    return UnreadableInput(f"{label}解压后的总大小超过一次能读取的 {_mb(MAX_TOTAL_BYTES)} 上限，已拒绝读取：{SPLIT}；"
+                           "否则可能是恶意构造的压缩包（zip 炸弹）")
 
 
 def _damaged(label: str) -> UnreadableInput:
@@ -305,7 +362,7 @@ def _damaged(label: str) -> UnreadableInput:
 
 
 def _scan(data: bytes, info: zipfile.ZipInfo, label: str, *, xml: bool, area: _Area | None, total: int,
-          suspect: list[bool] | None = None, valued: list[bool] | None = None) -> int:
+          suspect: list[bool] | None = None, valued: list[bool] | None = None, sheet: str | None = None) -> int:
     """Inflate one part chunk by chunk; return the running total of inflated bytes. ``suspect[0]`` is set when
     the part may hold an error cell or a formula."""
     start = info.header_offset
@@ -328,18 +385,19 @@ def _scan(data: bytes, info: zipfile.ZipInfo, label: str, *, xml: bool, area: _A
         size += len(chunk)
         total += len(chunk)
         if size > MAX_PART_BYTES:
-            raise _too_big(label, info.filename)
+            raise _too_big(label, info.filename, sheet)
         if total > MAX_TOTAL_BYTES:
             raise _too_big_total(label)
         if xml:
             window = tail + chunk
-            if b"<!" in window and any(d in window for d in _DECLARATIONS):
+            if b"!" in window and any(d in window for d in _DECLARATIONS):
                 raise UnreadableInput(
                     f"{label}中的“{info.filename}”含有 DOCTYPE 或 ENTITY 声明（可能是 XML 实体扩展攻击），"
                     "正常的 Excel 工作簿不会有，已拒绝读取")
+            prefixed = (area is not None or bool(suspect)) and _PREFIXED.search(window) is not None
             if area is not None:
-                area.scan(window, chunk)
-            if suspect and not suspect[0] and any(s in window for s in _SUSPECT):
+                area.scan(window, chunk, prefixed=prefixed)
+            if suspect and not suspect[0] and (prefixed or b't="e"' in window or _FORMULA_TAG.search(window)):
                 suspect[0] = True
             if valued and not valued[0] and _VALUED.search(window):
                 valued[0] = True

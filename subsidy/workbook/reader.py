@@ -18,12 +18,15 @@ formula without a computed value included.
 """
 from __future__ import annotations
 
+import ctypes
+import datetime as dt
 import difflib
 import gc
 import hashlib
 import io
 import zipfile
 from collections import defaultdict
+from operator import itemgetter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -43,6 +46,7 @@ from ..models import (
     Payout,
     Reason,
     RejectedRow,
+    trusted,
 )
 from ..paths import read_input
 from ..policy import Category, PolicyPack
@@ -124,7 +128,20 @@ INVALID_COMPANY = "INVALID_COMPANY"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 _ACCIDENTS = {level.value: level for level in AccidentLevel}
+#: the yes/no cells as they are usually typed (is, blank); anything else goes through cells.parse_bool
+_BOOLS = {"是": True, "否": False, "": False}
+
+
+def _plain_bool(v: Any) -> bool:
+    """A 是/否 cell read as the general path reads it (blank = 否); CellError for a bad one (the caller then takes
+    the general path, which names it)."""
+    found = _BOOLS.get(v) if v.__class__ is str else None
+    if found is not None:
+        return found
+    return False if is_blank(v) else parse_bool(v)
 _REQUIRED = "必填，不能为空"
+_ZERO_AMOUNT = Decimal("0.00")
+_UNSEEN = object()
 #: at most this many other rows are named in a duplicate message (keeps the work linear)
 _MAX_NAMED = 5
 
@@ -148,14 +165,38 @@ def read_bytes(data: bytes, *, pack: PolicyPack, name: str = "上传文件") -> 
     gc.disable()
     try:
         by_name = _sheet_contract(wb, name, package)
-        # every present sheet is checked for its columns before any row is read
-        tables = {s: _load_table(wb, by_name[s], s, name, package.odd_cells.get(by_name[s], {}))
-                  if s in by_name else _Table(s, present=False) for s in SHEETS}
+        # a sheet is loaded when its rows are about to be read, and its cells are freed once they are read: only
+        # one large sheet sits in calamine's memory at a time (a missing column still refuses the whole file)
+        tables = _Tables(lambda s: _load_table(wb, by_name[s], s, name, package.odd_cells.get(by_name[s], {}))
+                         if s in by_name else _Table(s, present=False))
         return _Reader(pack).batch(tables, sha)
     finally:
         wb.close()
         if gc_was_enabled:
             gc.enable()
+        release_freed_memory()
+
+
+class _Tables(dict):
+    """sheet → its _Table, loaded on first use."""
+
+    def __init__(self, load: Callable[[str], "_Table"]):
+        super().__init__()
+        self.load = load
+
+    def __missing__(self, sheet: str) -> "_Table":
+        table = self[sheet] = self.load(sheet)
+        return table
+
+
+def release_freed_memory() -> None:
+    """Hand the C heap's free pages back to the system (glibc's malloc_trim). calamine's cells are many small C
+    allocations, freed once read; without this the process keeps their pages (tens of MB at 100k claims) for the
+    rest of the run. Elsewhere than glibc there is nothing to call, and nothing happens."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (AttributeError, OSError):
+        pass
 
 
 def _nearest(name: str, candidates: Iterable[str]) -> str | None:
@@ -268,14 +309,24 @@ class _Table:
     sheet: str
     present: bool = True
     header_row: int | None = None
-    #: (Excel row, column → raw value), produced lazily and consumed once: a sheet's rows never all sit in memory
-    #: beside the models made from them
-    rows: Iterable[tuple[int, dict[str, Any]]] = ()
+    #: (Excel row, the raw values of the columns read), produced lazily and consumed once: a sheet's rows never all
+    #: sit in memory beside the models made from them
+    rows: Iterable[tuple[int, tuple]] = ()
     issues: list[Issue] = field(default_factory=list)  # about the header itself
     #: headers the sheet has that the reader does not read (shown in the summary and 数据问题)
     unknown_columns: list[str] = field(default_factory=list)
     #: column letter → first Excel row with data under a blank header (filled while the rows are read)
     stray: dict[str, int] = field(default_factory=dict)
+    #: the sheet has error cells or uncalculated formulas (only then are its rows searched for them)
+    odd: bool = False
+    #: the columns read, in the order of the sheet's header: each row of ``rows`` is a tuple in this order
+    names: tuple[str, ...] = ()
+    #: a row of ``rows`` → its values in the order of COLUMNS[sheet] (the fast paths unpack it)
+    in_order: Callable[[tuple], tuple] | None = None
+
+    def values(self, row: tuple) -> dict[str, Any]:
+        """column → raw value of one row of ``rows``, in the order of the header."""
+        return dict(zip(self.names, row))
 
 
 def _quoted(names: Iterable[str]) -> str:
@@ -293,7 +344,7 @@ def _load_table(wb: CalamineWorkbook, actual: str, sheet: str, name: str,
     except Exception:  # noqa: BLE001 - damaged sheet XML
         raise UnreadableInput(f"“{name}”已损坏，工作表“{actual}”无法读取") from None
     columns = COLUMNS[sheet]
-    table = _Table(sheet)
+    table = _Table(sheet, odd=bool(odd))
     wanted = {norm_label(c): c for c in columns}
     # the header is the first non-blank row that names a column of the sheet; a title above it is shown
     header_i, header = None, None
@@ -349,6 +400,8 @@ def _load_table(wb: CalamineWorkbook, actual: str, sheet: str, name: str,
         near = [(c, n) for c in missing if (n := _nearest(c, table.unknown_columns))]
         hint = "".join(f"；表头中的“{n}”不是规定的列名，是否就是“{c}”？" for c, n in near[:3])
         raise UnreadableInput(f"工作表“{sheet}”缺少列{_quoted(missing)}（表头在第{header_i + 1}行{hint}）")
+    table.names = tuple(index)
+    table.in_order = itemgetter(*(table.names.index(c) for c in columns))
     table.rows = _data_rows(it, header_i + 1, tuple(index.items()), col0=col0, odd=odd,
                             blank_header=tuple(blank_header), stray=table.stray, width=len(header))
     return table
@@ -356,25 +409,46 @@ def _load_table(wb: CalamineWorkbook, actual: str, sheet: str, name: str,
 
 def _data_rows(it: Iterator[list[Any]], first: int, columns: tuple[tuple[str, int], ...], *, col0: int,
                odd: dict[tuple[int, int], str], blank_header: tuple[int, ...], stray: dict[str, int],
-               width: int) -> Iterator[tuple[int, dict[str, Any]]]:
+               width: int) -> Iterator[tuple[int, tuple]]:
+    places = tuple(j for _, j in columns)
+    pick = itemgetter(*places) if len(places) > 1 else (lambda r, j=places[0]: (r[j],))
+    unread: tuple[int, ...] = ()  # the places of the row not read: under a blank header, or right of the header
+    length = -1
+    odd_rows = {row for row, _ in odd}
     for i, r in enumerate(it, start=first):
-        values = {c: r[j] for c, j in columns}
-        if odd:  # error values and uncalculated formulas read as blank: put back what they are
-            for c, j in columns:
-                mark = odd.get((i + 1, col0 + j))
-                if mark is not None:
-                    values[c] = ErrorCell(mark)
+        values = pick(r)
+        if i + 1 in odd_rows:  # error values and uncalculated formulas read as blank: put back what they are
+            marks = [odd.get((i + 1, col0 + j)) for j in places]
+            if any(m is not None for m in marks):
+                values = tuple(v if m is None else ErrorCell(m) for v, m in zip(values, marks))
         # data under a blank header, or right of the header, is not read: noted (once per column) to be shown
-        for j in (*blank_header, *range(width, len(r))):
-            if j < len(r) and not is_blank(r[j]):
+        if len(r) != length:
+            length = len(r)
+            unread = tuple(j for j in (*blank_header, *range(width, length)) if j < length)
+        for j in unread:
+            if not is_blank(r[j]):
                 stray.setdefault(column_letter(col0 + j), i + 1)
         # a row blank in every column we read is skipped (remarks in unknown columns do not make a row)
-        if all(is_blank(v) for v in values.values()):
+        if _blank(values):
             continue
         yield i + 1, values
 
 
+def _blank(values: Iterable[Any]) -> bool:
+    """Every value blank (cells.is_blank), in one loop: most rows stop at their first cell."""
+    for v in values:
+        if v.__class__ is str:
+            if v and not v.isspace():
+                return False
+        elif v is not None:
+            return False
+    return True
+
+
 # --------------------------------------------------------------------------- rows
+
+
+_NO_ERRORS: frozenset[str] = frozenset()
 
 
 class _Row:
@@ -382,16 +456,19 @@ class _Row:
 
     __slots__ = ("sheet", "row", "values", "bad", "errors")
 
-    def __init__(self, sheet: str, row: int, values: dict[str, Any]):
+    def __init__(self, sheet: str, row: int, values: dict[str, Any], *, odd: bool = True):
+        """``odd``: the sheet has error cells or uncalculated formulas (guard.PackageInfo.odd_cells) somewhere."""
         self.sheet = sheet
         self.row = row
         self.values = values
         self.bad: list[Issue] = []
-        self.errors: frozenset[str] = frozenset()
-        odd = [c for c, v in values.items() if type(v) is ErrorCell]
-        if odd:  # each error cell is named once; the rest of the row reads it as blank without a second message
-            self.errors = frozenset(odd)
-            for c in odd:
+        self.errors: frozenset[str] = _NO_ERRORS
+        if not odd:
+            return
+        marked = [c for c, v in values.items() if type(v) is ErrorCell]
+        if marked:  # each error cell is named once; the rest of the row reads it as blank without a second message
+            self.errors = frozenset(marked)
+            for c in marked:
                 v = str(values[c])
                 what = "公式没有计算结果（请在 Excel 中打开、重新计算并保存后再提交）" if v == guard.UNCALCULATED \
                     else f"单元格是错误值“{v}”，请更正后再提交"
@@ -450,7 +527,7 @@ def _others(rows: list[tuple[str, int]], me: tuple[str, int], *, with_sheet: boo
     return text + (f"等另外{rest}行" if rest > 0 else "")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending:
     """A claim row read but not yet judged (duplicates are only known once every row is read)."""
 
@@ -461,19 +538,41 @@ class _Pending:
     label: str
     subject: str
     bad: list[Issue]
-    build: Callable[[], Claim | HqClaim] | None
+    #: the row's fields for the model (Claim on 申报事项, HqClaim on 总部迁入) but its company's code, None when bad
+    fields: dict[str, Any] | None
+
+
+# The fast paths. Most rows of a real batch hold, in every cell, the plain kind its column expects (a text code, a
+# known category, a date, a blank or a number). _company_fast, _claim_fast, _payout_fast and the first branch of
+# read_deposits read such a row with the same cell parsers as the general path (_Row), without its bookkeeping —
+# 100k claims in a fraction of the time. Whatever they do not recognise (a blank required cell, a value a parser
+# refuses or would normalise, an unknown company, a sheet with error cells) goes to the general path, which reads
+# the row again and names every problem: the result is the same either way (tests/test_reader_fast.py).
 
 
 class _Reader:
     def __init__(self, pack: PolicyPack):
         self.pack = pack
         self.regions = frozenset(pack.regions) | {pack.outside_region}
+        self.region_names = {r: r for r in self.regions}  # the policy's own str object for each 注册地
         self._categories: dict[str, Category | None] = {}
         hq = next((c for c in pack.categories if c.computed), None)
         self.hq_label = hq.label if hq else HQ
         # filled while reading 企业
         self.companies: dict[str, Company] = {}
         self.invalid_rows: dict[str, list[int]] = {}
+        #: each distinct text of a 项目或证书名称 cell, once: 100k rows name far fewer projects, and one object per
+        #: text keeps the batch small and makes the engine's comparisons of subjects identity checks
+        self._texts: dict[str, str] = {}
+
+    def same(self, text: str) -> str:
+        """The one str object for ``text`` (see _texts)."""
+        return self._texts.setdefault(text, text)
+
+    def firm_code(self, code: str) -> str:
+        """The company's own str object for its code (a good 企业 row's), else ``code``: one object per company."""
+        company = self.companies.get(code)
+        return company.credit_code if company is not None else code
 
     def unknown_category(self, label: str, *, also: str = "") -> str:
         """Why ``label`` is not a category: ambiguous (naming each reading), or not one of the policy's."""
@@ -486,11 +585,10 @@ class _Reader:
 
     def category(self, label: str) -> Category | None:
         """pack.category_by_label, cached per distinct raw text: 100k rows share a few labels, normalised once each."""
-        try:
-            return self._categories[label]
-        except KeyError:
+        found = self._categories.get(label, _UNSEEN)
+        if found is _UNSEEN:
             found = self._categories[label] = self.pack.category_by_label(label)
-            return found
+        return found  # type: ignore[return-value]
 
     # ..................................................................... the batch
 
@@ -538,81 +636,118 @@ class _Reader:
 
     def read_companies(self, table: _Table, issues: list[Issue]) -> tuple[list[Company], list[str]]:
         issues.extend(table.issues)
-        read: list[tuple[_Row, str, Company | None]] = []
+        # (Excel row, raw values, the row read by the general path or None, code, company or None)
+        read: list[tuple[int, tuple, _Row | None, str, Company | None]] = []
         rows_by_code: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        fast = table.in_order if not table.odd else None
         for n, values in table.rows:
-            r = _Row(COMPANY, n, values)
-            code = r.code(validate=True)
-            name = r.text(C_NAME)
-            if not name:
-                r.fail(C_NAME, _REQUIRED)
-            region = norm_label(r.text(C_REGION))
-            if region not in self.regions:
-                allowed = "、".join([*self.pack.regions, self.pack.outside_region])
-                if region:
-                    r.fail(C_REGION, f"“{r.text(C_REGION)}”不是有效的注册地（应为：{allowed}）")
-                else:
-                    r.fail(C_REGION, f"{_REQUIRED}（应为：{allowed}）")
-            score = r.parse(C_SCORE, parse_score)
-            blacklisted = r.parse(C_BLACKLIST, parse_bool, default=False)
-            wage = r.parse(C_WAGE, parse_bool, default=False)
-            fraud = r.parse(C_FRAUD, parse_bool, default=False)
-            accident_text = norm_label(r.text(C_ACCIDENT))
-            accident = _ACCIDENTS.get(accident_text or AccidentLevel.none.value)
-            if accident is None:
-                r.fail(C_ACCIDENT, f"“{r.text(C_ACCIDENT)}”不是有效的事故等级（应为：{'、'.join(_ACCIDENTS)}）")
-            tax = r.parse(C_TAX, parse_amount)
-            moved = r.parse(C_MOVED, parse_date)
-            company = None
-            if not r.bad:
-                company = Company(
-                    credit_code=code,
-                    name=name,
-                    region=region,
-                    credit_score=score,
-                    blacklisted=blacklisted,
-                    wage_arrears=wage,
-                    accident=accident,
-                    fraud=fraud,
-                    local_retained_tax=tax,
-                    moved_out_on=moved,
-                    row=n,
-                )
+            company = self._company_fast(n, fast(values)) if fast else None
+            if company is not None:
+                r, code = None, company.credit_code
+            else:
+                r = _Row(COMPANY, n, table.values(values), odd=table.odd)
+                code, company = self._company_row(r)
             if code:
                 rows_by_code[code].append((COMPANY, n))
-            read.append((r, code, company))
+            read.append((n, values, r, code, company))
 
         companies: list[Company] = []
-        for r, code, company in read:
+        for n, values, r, code, company in read:
             same = rows_by_code.get(code, ())
             if len(same) > 1:
-                others = _others(same, (COMPANY, r.row), with_sheet=False)  # type: ignore[arg-type]
+                if r is None:
+                    r = _Row(COMPANY, n, table.values(values), odd=table.odd)
+                others = _others(same, (COMPANY, n), with_sheet=False)  # type: ignore[arg-type]
                 r.fail(C_CODE, f"“{code}”在“{COMPANY}”表中重复出现（另见{others}），这些行都不能使用")
-            issues.extend(r.bad)
-            if r.bad:
+            if r is not None and r.bad:
+                issues.extend(r.bad)
                 if code:
-                    self.invalid_rows.setdefault(code, []).append(r.row)
+                    self.invalid_rows.setdefault(code, []).append(n)
             else:
                 assert company is not None
                 companies.append(company)
                 self.companies[code] = company
         return companies, list(self.invalid_rows)
 
+    def _company_row(self, r: _Row) -> tuple[str, Company | None]:
+        """The general path: every cell read and judged, every problem an issue of ``r``."""
+        code = r.code(validate=True)
+        name = r.text(C_NAME)
+        if not name:
+            r.fail(C_NAME, _REQUIRED)
+        region = norm_label(r.text(C_REGION))
+        if region not in self.regions:
+            allowed = "、".join([*self.pack.regions, self.pack.outside_region])
+            if region:
+                r.fail(C_REGION, f"“{r.text(C_REGION)}”不是有效的注册地（应为：{allowed}）")
+            else:
+                r.fail(C_REGION, f"{_REQUIRED}（应为：{allowed}）")
+        score = r.parse(C_SCORE, parse_score)
+        blacklisted = r.parse(C_BLACKLIST, parse_bool, default=False)
+        wage = r.parse(C_WAGE, parse_bool, default=False)
+        fraud = r.parse(C_FRAUD, parse_bool, default=False)
+        accident_text = norm_label(r.text(C_ACCIDENT))
+        accident = _ACCIDENTS.get(accident_text or AccidentLevel.none.value)
+        if accident is None:
+            r.fail(C_ACCIDENT, f"“{r.text(C_ACCIDENT)}”不是有效的事故等级（应为：{'、'.join(_ACCIDENTS)}）")
+        tax = r.parse(C_TAX, parse_amount)
+        moved = r.parse(C_MOVED, parse_date)
+        if r.bad:
+            return code, None
+        return code, self._company(code, name, region, score, blacklisted, wage, accident, fraud, tax, moved, r.row)
+
+    def _company(self, code: str, name: str, region: str, score: Decimal | None, blacklisted: bool, wage: bool,
+                 accident: AccidentLevel, fraud: bool, tax: Decimal | None, moved: dt.date | None,
+                 n: int) -> Company:
+        # every cell checked by the caller: built without validating again
+        return trusted(Company, {
+            "credit_code": code, "name": name, "region": self.region_names[region], "credit_score": score,
+            "blacklisted": blacklisted, "wage_arrears": wage, "accident": accident, "fraud": fraud,
+            "local_retained_tax": tax, "moved_out_on": moved, "sheet": COMPANY, "row": n,
+        })
+
+    def _company_fast(self, n: int, values: tuple) -> Company | None:
+        """A 企业 row whose every cell is of the plain kind its column expects (see "fast paths"), else None."""
+        code, name, region, score, blacklisted, wage, accident, fraud, tax, moved = values
+        if code.__class__ is not str or name.__class__ is not str or region.__class__ is not str \
+                or accident.__class__ is not str or not code.isascii():
+            return None
+        code, name, region, accident = code.strip().upper(), name.strip(), region.strip(), accident.strip()
+        if not name or region not in self.regions or problem(code) is not None:
+            return None
+        level = _ACCIDENTS.get(accident or AccidentLevel.none.value)
+        try:
+            score = None if is_blank(score) else parse_score(score)
+            flags = [_plain_bool(v) for v in (blacklisted, wage, fraud)]
+            tax = None if is_blank(tax) else parse_amount(tax)
+            moved = None if is_blank(moved) else parse_date(moved)
+        except CellError:
+            return None
+        if level is None:
+            return None
+        return self._company(code, name, region, score, flags[0], flags[1], level, flags[2], tax, moved, n)
+
     # ..................................................................... 申报事项 and 总部迁入
 
     def read_claims(
         self, claims_table: _Table, hq_table: _Table, issues: list[Issue]
     ) -> tuple[list[Claim], list[HqClaim], list[RejectedRow]]:
-        pending = [self._claim_row(n, v) for n, v in claims_table.rows]
-        pending += [self._hq_row(n, v) for n, v in hq_table.rows]
+        fast = claims_table.in_order if not claims_table.odd else None
+        pending = [(fast and self._claim_fast(n, fast(v))) or self._claim_row(n, claims_table.values(v),
+                                                                             claims_table.odd)
+                   for n, v in claims_table.rows]
+        pending += [self._hq_row(n, hq_table.values(v), hq_table.odd) for n, v in hq_table.rows]
 
         # the same 申报编号 on several rows (both sheets together): every one of them is unusable
-        by_id: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        first: dict[str, _Pending] = {}
+        twice: dict[str, list[tuple[str, int]]] = {}
         for p in pending:
-            by_id[p.claim_id].append((p.sheet, p.row))
-        for p in pending:
-            same = by_id[p.claim_id]
-            if len(same) > 1:
+            seen = first.setdefault(p.claim_id, p)
+            if seen is not p:
+                twice.setdefault(p.claim_id, [(seen.sheet, seen.row)]).append((p.sheet, p.row))
+        for p in pending if twice else ():
+            same = twice.get(p.claim_id)
+            if same is not None:
                 others = _others(same, (p.sheet, p.row), with_sheet=True)
                 p.bad.append(
                     Issue(
@@ -630,12 +765,15 @@ class _Reader:
         sheet_issues = {CLAIM: claims_table.issues[:], HQ: hq_table.issues[:]}
         for p in pending:
             code = self._company_problem(p) if not p.bad else INVALID_ROW
-            sheet_issues[p.sheet].extend(p.bad)
-            if code is None:
-                assert p.build is not None
-                model = p.build()
-                (claims if isinstance(model, Claim) else hq_claims).append(model)  # type: ignore[arg-type]
+            if code is None:  # a good row of a good company
+                assert p.fields is not None
+                p.fields["credit_code"] = self.companies[p.code].credit_code  # one str object per company
+                if p.sheet == CLAIM:
+                    claims.append(trusted(Claim, p.fields))
+                else:
+                    hq_claims.append(trusted(HqClaim, p.fields))
                 continue
+            sheet_issues[p.sheet].extend(p.bad)
             rejected.append(
                 RejectedRow(
                     sheet=p.sheet,
@@ -673,8 +811,8 @@ class _Reader:
         p.bad.append(Issue(sheet=p.sheet, row=p.row, column=C_CODE, value=value, message=f"{C_CODE}：{msg}"))
         return result
 
-    def _claim_row(self, n: int, values: dict[str, Any]) -> _Pending:
-        r = _Row(CLAIM, n, values)
+    def _claim_row(self, n: int, values: dict[str, Any], odd: bool) -> _Pending:
+        r = _Row(CLAIM, n, values, odd=odd)
         claim_id = r.text(C_ID) or f"{CLAIM}:{n}"
         code = r.code(validate=False)  # judged against 企业 afterwards (SPEC 2.2 step 1)
         label = r.text(C_CATEGORY)
@@ -688,35 +826,52 @@ class _Reader:
             elif category.computed:
                 r.fail(C_CATEGORY, f"“{label}”请填在“{HQ}”表，不能在“{CLAIM}”表申报")
                 category = None
-        subject = r.text(C_SUBJECT)
+        subject = self.same(r.text(C_SUBJECT))
         if category is not None and category.key == "subject" and not subject:
             r.fail(C_SUBJECT, f"{_REQUIRED}（“{category.label}”按项目或证书逐项奖励）")
         approved = r.parse(C_APPROVED, parse_date, required=True)
         other_name = r.text(C_OTHER_NAME)
-        other_amount = r.parse(C_OTHER_AMOUNT, parse_amount, default=Decimal("0.00"))
+        other_amount = r.parse(C_OTHER_AMOUNT, parse_amount, default=_ZERO_AMOUNT)
         other_paid = r.parse(C_OTHER_PAID, parse_bool, default=False)
 
-        build = None
+        fields = None
         if not r.bad:
             assert category is not None
+            fields = {  # Claim's fields in its order; the company's code is set once the company is known
+                "claim_id": claim_id, "credit_code": code, "category": category.code, "subject": subject,
+                "approved_on": approved, "other_policy_name": other_name, "other_policy_amount": other_amount,
+                "other_policy_paid": other_paid, "sheet": CLAIM, "row": n,
+            }
+        return _Pending(CLAIM, n, claim_id, code, label, subject, r.bad, fields)
 
-            def build() -> Claim:
-                return Claim.trusted(
-                    claim_id=claim_id,
-                    credit_code=code,
-                    category=category.code,
-                    subject=subject,
-                    approved_on=approved,
-                    other_policy_name=other_name,
-                    other_policy_amount=other_amount,
-                    other_policy_paid=other_paid,
-                    row=n,
-                )
+    def _claim_fast(self, n: int, values: tuple) -> _Pending | None:
+        """A 申报事项 row whose every cell is of the plain kind its column expects (see "fast paths"), else None."""
+        claim_id, code, label, subject, approved, other_name, other_amount, other_paid = values
+        if claim_id.__class__ is not str or code.__class__ is not str or label.__class__ is not str \
+                or subject.__class__ is not str or other_name.__class__ is not str or not code.isascii():
+            return None
+        claim_id, code, label = claim_id.strip(), code.strip().upper(), label.strip()
+        category = self.category(label) if label else None
+        company = self.companies.get(code)
+        if not claim_id or company is None or category is None or category.computed:
+            return None
+        subject = self.same(subject.strip())
+        if category.key == "subject" and not subject:
+            return None
+        try:
+            approved = parse_date(approved)  # a blank cell raises too: the general path says it is required
+            other_amount = _ZERO_AMOUNT if other_amount == "" else parse_amount(other_amount)
+            other_paid = _plain_bool(other_paid)
+        except CellError:
+            return None
+        return _Pending(CLAIM, n, claim_id, company.credit_code, label, subject, [], {
+            "claim_id": claim_id, "credit_code": company.credit_code, "category": category.code, "subject": subject,
+            "approved_on": approved, "other_policy_name": other_name.strip(), "other_policy_amount": other_amount,
+            "other_policy_paid": other_paid, "sheet": CLAIM, "row": n,
+        })
 
-        return _Pending(CLAIM, n, claim_id, code, label, subject, r.bad, build)
-
-    def _hq_row(self, n: int, values: dict[str, Any]) -> _Pending:
-        r = _Row(HQ, n, values)
+    def _hq_row(self, n: int, values: dict[str, Any], odd: bool) -> _Pending:
+        r = _Row(HQ, n, values, odd=odd)
         claim_id = r.text(C_ID) or f"{HQ}:{n}"
         code = r.code(validate=False)
         mode = r.text(C_MODE)  # judged by the engine (HQ_QUALIFICATION), blank included
@@ -724,21 +879,13 @@ class _Reader:
         recognised = r.parse(C_RECOGNISED, parse_date, required=True)
         fiscal = r.parse(C_FISCAL, parse_amount, required=True)
 
-        build = None
+        fields = None
         if not r.bad:
-
-            def build() -> HqClaim:
-                return HqClaim(
-                    claim_id=claim_id,
-                    credit_code=code,
-                    mode=mode,
-                    qualification=qualification,
-                    recognised_on=recognised,
-                    fiscal_contribution=fiscal,
-                    row=n,
-                )
-
-        return _Pending(HQ, n, claim_id, code, self.hq_label, "", r.bad, build)
+            fields = {
+                "claim_id": claim_id, "credit_code": code, "mode": mode, "qualification": qualification,
+                "recognised_on": recognised, "fiscal_contribution": fiscal, "sheet": HQ, "row": n,
+            }
+        return _Pending(HQ, n, claim_id, code, self.hq_label, "", r.bad, fields)
 
     # ..................................................................... 质量保证金
 
@@ -746,8 +893,21 @@ class _Reader:
         issues.extend(table.issues)
         deposits: list[DepositRow] = []
         rejected: list[RejectedRow] = []
+        fast = table.in_order if not table.odd else None
         for n, values in table.rows:
-            r = _Row(DEPOSIT, n, values)
+            if fast:  # the plain row of a known company: see "fast paths"
+                code, project, amount = fast(values)
+                if code.__class__ is str and project.__class__ is str and code.isascii() and not is_blank(amount):
+                    code, project = self.firm_code(code.strip().upper()), project.strip()
+                    if project and code in self.companies:
+                        try:
+                            amount = parse_amount(amount)
+                        except CellError:
+                            pass
+                        else:
+                            deposits.append(self._deposit(code, project, amount, n))
+                            continue
+            r = _Row(DEPOSIT, n, table.values(values), odd=table.odd)
             code = r.code(validate=False)
             project = r.text(C_PROJECT)
             if not project:
@@ -757,7 +917,7 @@ class _Reader:
             status = self._company_problem(p) if not r.bad else INVALID_ROW
             issues.extend(r.bad)
             if status is None:
-                deposits.append(DepositRow(credit_code=code, project=project, settlement_amount=amount, row=n))
+                deposits.append(self._deposit(self.firm_code(code), project, amount, n))
             else:
                 rejected.append(
                     RejectedRow(
@@ -772,14 +932,24 @@ class _Reader:
                 )
         return deposits, rejected
 
+    @staticmethod
+    def _deposit(code: str, project: str, amount: Decimal, n: int) -> DepositRow:
+        return trusted(DepositRow, {"credit_code": code, "project": project, "settlement_amount": amount,
+                                    "sheet": DEPOSIT, "row": n})
+
     # ..................................................................... 已兑现奖励
 
     def read_history(self, table: _Table, issues: list[Issue]) -> tuple[list[Payout], set[str]]:
         issues.extend(table.issues)
         history: list[Payout] = []
         unreadable: set[str] = set()
+        fast = table.in_order if not table.odd else None
         for n, values in table.rows:
-            r = _Row(HISTORY, n, values)
+            payout = self._payout_fast(n, fast(values)) if fast else None
+            if payout is not None:
+                history.append(payout)
+                continue
+            r = _Row(HISTORY, n, table.values(values), odd=table.odd)
             code = r.code(validate=True)
             label = r.text(C_CATEGORY)
             category = None
@@ -789,7 +959,7 @@ class _Reader:
                 category = self.category(label)
                 if category is None:
                     r.fail(C_CATEGORY, self.unknown_category(label, also=f"，也不是“{self.hq_label}”"))
-            subject = r.text(C_SUBJECT)
+            subject = self.same(r.text(C_SUBJECT))
             year = r.parse(C_YEAR, parse_year, required=True)
             paid_on = r.parse(C_PAID_ON, parse_date, required=True)
             amount = r.parse(C_PAID, parse_amount, required=True)
@@ -799,16 +969,28 @@ class _Reader:
                     unreadable.add(code)
                 continue
             assert category is not None
-            history.append(
-                Payout(
-                    credit_code=code,
-                    category=category.code,
-                    subject=subject,
-                    reward_year=year,
-                    paid_on=paid_on,
-                    amount=amount,
-                    source=HISTORY,
-                    row=n,
-                )
-            )
+            history.append(self._payout(code, category, subject, year, paid_on, amount, n))
         return history, unreadable
+
+    def _payout(self, code: str, category: Category, subject: str, year: int, paid_on: dt.date, amount: Decimal,
+                n: int) -> Payout:
+        return trusted(Payout, {
+            "credit_code": self.firm_code(code), "category": category.code, "subject": subject,
+            "reward_year": year, "paid_on": paid_on, "amount": amount, "source": HISTORY, "row": n,
+        })
+
+    def _payout_fast(self, n: int, values: tuple) -> Payout | None:
+        """An 已兑现奖励 row whose every cell is of the plain kind its column expects (see "fast paths"), else None."""
+        code, label, subject, year, paid_on, amount = values
+        if code.__class__ is not str or label.__class__ is not str or subject.__class__ is not str \
+                or not code.isascii():
+            return None
+        code, label = code.strip().upper(), label.strip()
+        category = self.category(label) if label else None
+        if category is None or problem(code) is not None or is_blank(year) or is_blank(paid_on) or is_blank(amount):
+            return None
+        try:
+            return self._payout(code, category, self.same(subject.strip()), parse_year(year), parse_date(paid_on),
+                                parse_amount(amount), n)
+        except CellError:
+            return None
