@@ -148,6 +148,9 @@ class Batch(Frozen):
     #: companies whose history rows could not be read: their money claims wait (never pay twice)
     unreadable_history: tuple[str, ...] = ()
     issues: tuple[Issue, ...] = ()
+    #: every data row that could not be used, as (sheet, Excel row, 统一社会信用代码 as typed): its issues are the
+    #: ones on that row; the other issues are about the sheet (a column not read, a title row)
+    bad_rows: tuple[tuple[str, int, str], ...] = ()
     input_sha256: str = ""
     #: what a user must be told before trusting the result (absent sheets, columns not read, …): shown in the
     #: terminal summary, the 汇总 sheet, the JSON and the web page

@@ -474,6 +474,8 @@ class _Reader:
         # filled while reading 企业
         self.companies: dict[str, Company] = {}
         self.invalid_rows: dict[str, list[int]] = {}
+        #: 企业 and 已兑现奖励 rows that could not be used (claims and deposits are RejectedRows)
+        self.bad_rows: list[tuple[str, int, str]] = []
 
     def unknown_category(self, label: str, *, also: str = "") -> str:
         """Why ``label`` is not a category: ambiguous (naming each reading), or not one of the policy's."""
@@ -500,6 +502,7 @@ class _Reader:
         claims, hq_claims, rejected = self.read_claims(tables[CLAIM], tables[HQ], issues)
         deposits, rejected_deposits = self.read_deposits(tables[DEPOSIT], issues)
         history, unreadable = self.read_history(tables[HISTORY], issues)
+        bad_rows = [*self.bad_rows, *((r.sheet, r.row, r.credit_code) for r in (*rejected, *rejected_deposits))]
         notices: list[Reason] = []
         absent = [s for s in SHEETS if not tables[s].present]
         for s in absent:
@@ -531,6 +534,7 @@ class _Reader:
             invalid_companies=tuple(invalid),
             unreadable_history=tuple(sorted(unreadable)),
             issues=tuple(issues),
+            bad_rows=tuple(sorted(bad_rows, key=lambda b: (SHEETS.index(b[0]), b[1]))),
             input_sha256=sha,
         )
 
@@ -590,6 +594,7 @@ class _Reader:
                 r.fail(C_CODE, f"“{code}”在“{COMPANY}”表中重复出现（另见{others}），这些行都不能使用")
             issues.extend(r.bad)
             if r.bad:
+                self.bad_rows.append((COMPANY, r.row, code))
                 if code:
                     self.invalid_rows.setdefault(code, []).append(r.row)
             else:
@@ -795,6 +800,7 @@ class _Reader:
             amount = r.parse(C_PAID, parse_amount, required=True)
             if r.bad:
                 issues.extend(r.bad)
+                self.bad_rows.append((HISTORY, n, code))
                 if code and problem(code) is None:
                     unreadable.add(code)
                 continue

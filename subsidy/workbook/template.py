@@ -44,6 +44,14 @@ def _list_for(sheet: str, header: str, kind: str) -> str | None:
 
 
 def write_template(path: str | Path, *, pack: PolicyPack) -> None:
+    wb = template_workbook(pack)
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
+
+
+def template_workbook(pack: PolicyPack) -> Workbook:
+    """The blank application workbook, not yet saved: `subsidy template` saves it as is; a company's exported
+    application and `subsidy merge` fill its five sheets from row 2 (the dropdowns stay)."""
     wb = Workbook()
     wb.remove(wb.active)
     guide = wb.create_sheet("填表说明")
@@ -119,5 +127,4 @@ def write_template(path: str | Path, *, pack: PolicyPack) -> None:
         guide.column_dimensions[col].width = 22
         for i, v in enumerate(values, start=OPTIONS_FIRST_ROW + 1):
             guide.cell(row=i, column=j, value=v)
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
+    return wb
