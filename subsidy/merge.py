@@ -74,7 +74,6 @@ class Received:
 
     name: str  # the path as the user gave it or the folder scan found it
     sha256: str
-    size: int
     companies: tuple[tuple[str, str], ...]  # (统一社会信用代码, 企业名称), by code
     rows: dict[str, int]  # sheet → data rows read
     notes: tuple[str, ...]
@@ -161,26 +160,19 @@ def _same(a: Path, b: Path) -> bool:
 # --------------------------------------------------------------------------- reading
 
 
-@dataclass
-class _File:
-    name: str
-    batch: Batch
-    size: int
-
-
-def read_files(files: Sequence[Path], *, pack: PolicyPack) -> tuple[list[_File], list[str]]:
+def read_files(files: Sequence[Path], *, pack: PolicyPack) -> tuple[list[tuple[str, Batch]], list[str]]:
     """Each file read with the reader's contract; the refusals, one sentence each, naming the file."""
     from .paths import read_input
     from .workbook import guard
     from .workbook.reader import read_bytes
 
-    read: list[_File] = []
+    read: list[tuple[str, Batch]] = []
     refused: list[str] = []
     for p in files:
         name = str(p)
         try:
             data = read_input(p, max_bytes=guard.MAX_FILE_BYTES, what="申报表")
-            read.append(_File(name, read_bytes(data, pack=pack, name=name), len(data)))
+            read.append((name, read_bytes(data, pack=pack, name=name)))
         except UnreadableInput as e:
             refused.append(str(e))  # the reader names the file and what is wrong with it
     return read, refused
@@ -196,7 +188,7 @@ def merge(files: Sequence[Path], *, pack: PolicyPack, skipped: Sequence[Skipped]
         raise MergeRefused(["没有找到要合并的申报表（.xlsx 文件）"], unreadable=True)
     read, refused = read_files(files, pack=pack)
     try:
-        merged = merge_batches([(f.name, f.batch, f.size) for f in read], pack=pack, skipped=skipped)
+        merged = merge_batches(read, pack=pack, skipped=skipped)
     except MergeRefused as e:  # every problem at once: the files that cannot be read, then the others' conflicts
         raise MergeRefused(refused + e.problems, unreadable=bool(refused)) from None
     if refused:
@@ -206,21 +198,21 @@ def merge(files: Sequence[Path], *, pack: PolicyPack, skipped: Sequence[Skipped]
     return merged
 
 
-def merge_batches(inputs: Sequence[tuple[str, Batch, int]], *, pack: PolicyPack,
+def merge_batches(inputs: Sequence[tuple[str, Batch]], *, pack: PolicyPack,
                   skipped: Sequence[Skipped] = ()) -> Merged:
-    """The merge itself, on batches already read: (name, batch, size in bytes) per file, in any order."""
+    """The merge itself, on batches already read: (file name, batch) per file, in any order."""
     inputs = sorted(inputs, key=lambda x: natural_key(x[0]))
     problems: list[str] = []
 
     # identical files: the same application twice
     by_sha: dict[str, list[str]] = defaultdict(list)
-    for name, b, _ in inputs:
+    for name, b in inputs:
         by_sha[b.input_sha256].append(name)
     for names in by_sha.values():
         if len(names) > 1:
             problems.append(f"{'、'.join(names)} 内容完全相同（同一份申报表收到了{len(names)}次），请只保留一份后再合并")
 
-    for name, b, _ in inputs:
+    for name, b in inputs:
         problems += unreadable_rows(b, prefix=f"{name}无法读取的行：")
         for w in (*b.claims, *b.hq_claims):
             if w.claim_id == f"{w.sheet}:{w.row}":
@@ -238,9 +230,9 @@ def merge_batches(inputs: Sequence[tuple[str, Batch, int]], *, pack: PolicyPack,
     if problems:
         raise MergeRefused(problems)
 
-    received = [_received(name, b, size) for name, b, size in inputs]
+    received = [_received(name, b) for name, b in inputs]
     rows = ApplicationRows(companies=companies, claims=claims, hq_claims=hqs, deposits=deposits, history=history,
-                           history_sheet=any(b.history_given for _, b, _ in inputs))
+                           history_sheet=any(b.history_given for _, b in inputs))
     merged = Merged(received=received, skipped=list(skipped), rows=rows,
                     sources={COMPANY: company_sources, CLAIM: claim_sources, HQ: hq_sources,
                              DEPOSIT: deposit_sources, HISTORY: history_sources})
@@ -250,7 +242,7 @@ def merge_batches(inputs: Sequence[tuple[str, Batch, int]], *, pack: PolicyPack,
 
 def _companies(inputs, pack: PolicyPack, problems: list[str]) -> tuple[list[Company], list[list[Source]]]:
     seen: dict[str, list[tuple[str, Company]]] = defaultdict(list)
-    for name, b, _ in inputs:
+    for name, b in inputs:
         for c in b.companies:
             seen[c.credit_code].append((name, c))
     out: list[Company] = []
@@ -279,7 +271,7 @@ def _companies(inputs, pack: PolicyPack, problems: list[str]) -> tuple[list[Comp
 
 def _claims(inputs, pack: PolicyPack, problems: list[str]):
     by_id: dict[str, list[tuple[str, Claim | HqClaim]]] = defaultdict(list)
-    for name, b, _ in inputs:
+    for name, b in inputs:
         for w in (*b.claims, *b.hq_claims):
             by_id[w.claim_id].append((name, w))
     claims: list[Claim] = []
@@ -319,7 +311,7 @@ def _keyed(inputs, pack: PolicyPack, problems: list[str], sheet: str, rows_of, k
     """Rows with a key (deposit project, payout): per key, the files that list it must list the same values
     (the same number of rows, the same amounts and dates); then they are written once, from the first file."""
     by_key: dict[Any, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
-    for name, b, _ in inputs:
+    for name, b in inputs:
         for row in rows_of(b):
             by_key[key_of(row)][name].append(row)
     out: list[Any] = []
@@ -361,7 +353,7 @@ def _sortable(key: tuple) -> tuple:
 # --------------------------------------------------------------------------- what 收件清单 says
 
 
-def _received(name: str, b: Batch, size: int) -> Received:
+def _received(name: str, b: Batch) -> Received:
     rows = {COMPANY: len(b.companies), CLAIM: len(b.claims), HQ: len(b.hq_claims), DEPOSIT: len(b.deposits),
             HISTORY: len(b.history)}
     notes: list[str] = []
@@ -372,7 +364,7 @@ def _received(name: str, b: Batch, size: int) -> Received:
     bad = {(s, r) for s, r, _ in b.bad_rows}
     notes += [f"“{i.sheet}”表：{i.message}" for i in b.issues if (i.sheet, i.row) not in bad]
     companies = tuple(sorted((c.credit_code, c.name) for c in b.companies))
-    return Received(name=name, sha256=b.input_sha256, size=size, companies=companies, rows=rows, notes=tuple(notes))
+    return Received(name=name, sha256=b.input_sha256, companies=companies, rows=rows, notes=tuple(notes))
 
 
 def _notes(inputs, rows: ApplicationRows, pack: PolicyPack) -> list[str]:

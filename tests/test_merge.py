@@ -474,7 +474,7 @@ def test_an_empty_folder_is_refused(tmp_path, capsys):
 
 
 def _merge_all(files: list[tuple[str, bytes]]):
-    inputs = [(name, read_bytes(data, pack=PACK, name=name), len(data)) for name, data in files]
+    inputs = [(name, read_bytes(data, pack=PACK, name=name)) for name, data in files]
     return merge_batches(inputs, pack=PACK)
 
 
@@ -549,8 +549,8 @@ def _bytes(sheets: dict[str, list[dict]]) -> bytes:
 
 
 def test_merge_refused_carries_every_problem():
-    one = ("a.xlsx", read_bytes(_bytes({"企业": [company_row(A, "甲", tax=1)]}), pack=PACK), 1)
-    two = ("b.xlsx", read_bytes(_bytes({"企业": [company_row(A, "甲", tax=2, 注册地="昌江区")]}), pack=PACK), 1)
+    one = ("a.xlsx", read_bytes(_bytes({"企业": [company_row(A, "甲", tax=1)]}), pack=PACK))
+    two = ("b.xlsx", read_bytes(_bytes({"企业": [company_row(A, "甲", tax=2, 注册地="昌江区")]}), pack=PACK))
     with pytest.raises(MergeRefused) as e:
         merge_batches([one, two], pack=PACK)
     assert len(e.value.problems) == 2 and e.value.exit_code == 1
