@@ -48,6 +48,13 @@ def audit(
         a = A.audit_schedule(schedule, applications, year=year, config=config, ledger=ledger, policy=policy)
         if output:
             A.write_schedule_audit(a, output)
+        if not a.same_parameters:  # first: it explains every difference that follows
+            console.print(f"注意：该明细表“口径说明”所载口径与本次核对所用的口径有 {len(a.parameter_diffs)} 项不同，"
+                          "重新核算的结果因此不同：", highlight=False)
+            for d in a.parameter_diffs:
+                console.print(f"  {d.title}：明细表为 {d.in_schedule}，本次核对为 {d.in_force}", highlight=False)
+            for line in a.rerun_advice():
+                console.print(line, highlight=False, markup=False)
         console.print(f"核对 {schedule}（{a.year} 年度）与按 {applications} 重新核算的结果；"
                       f"重新核算的核定总额 {yuan_text(a.result.totals.payable)} 元。")
         if not a.same_input:
@@ -64,7 +71,7 @@ def audit(
             if len(a.diffs) > MAX_SHOWN:
                 console.print(f"……另有 {len(a.diffs) - MAX_SHOWN} 处差异，见审计报告。")
             console.print(f"结论：不一致，发现 {len(a.diffs)} 处差异。")
-            if not ledger:
+            if not ledger and a.same_parameters:
                 console.print("提示：如该明细表核定时使用了兑现账本（--ledger），核对时须给出同一账本。")
         if output:
             console.print(f"审计报告：{output}")
@@ -81,8 +88,9 @@ def audit(
     t = Table(title="按出资财政")
     t.add_column("出资财政")
     t.add_column("金额(元)", justify="right")
-    for k, v in sorted(a.by_treasury.items()):
-        t.add_row(k, yuan_text(v))
+    pack = get_pack(policy)
+    for k in sorted(a.by_treasury, key=pack.treasury_rank):
+        t.add_row(k, yuan_text(a.by_treasury[k]))
     console.print(t)
     if a.clean:
         console.print("结论：未发现问题。")
