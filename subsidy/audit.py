@@ -24,6 +24,8 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart, PieChart, Reference
 from openpyxl.chart.label import DataLabelList
+from openpyxl.chart.text import RichText
+from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
@@ -605,7 +607,7 @@ def write_schedule_audit(a: ScheduleAudit, path: str | Path) -> Path:
         flagged.append(len(rows) - 2)
     _rows_to_sheet(ws, rows)
     money_row = len(rows) - 1
-    printing.format_sheet(ws, widths=[36, 104], heading=head)
+    printing.format_sheet(ws, widths=[34, 102], heading=head)
     ws.cell(row=money_row, column=2).number_format = printing.MONEY_FORMAT
     ws.cell(row=money_row, column=2).alignment = Alignment(horizontal="left", vertical="top")
     ws.cell(row=rows.index(["核定年度", a.year]) + 1, column=2).alignment = Alignment(horizontal="left",
@@ -620,7 +622,7 @@ def write_schedule_audit(a: ScheduleAudit, path: str | Path) -> Path:
         drows.append([d.sheet, d.cell, d.row, d.column, d.item, d.header,
                       _report_value(d.expected_value, d.expected), _report_value(d.found_value, d.found)])
     _rows_to_sheet(ws, drows)
-    printing.format_sheet(ws, widths=[11, 8, 6, 5, 30, 18, 32, 32], heading=head)
+    printing.format_sheet(ws, widths=[11, 8, 6, 5, 28, 16, 30, 30], heading=head)
     for i, d in enumerate(a.diffs, 2):
         if d.money:
             for j in (7, 8):
@@ -808,8 +810,14 @@ def audit_ledger(url: str | None, *, year: int | None = None, config: str | Path
 
 
 #: a chart fills one A4 landscape page (inside the margins and the header), in centimetres
-CHART_WIDTH, CHART_HEIGHT = 25.5, 15.5
+CHART_WIDTH, CHART_HEIGHT = 25.0, 14.5
 CHART_NUMBER_FORMAT = "#,##0.00"
+
+
+def _text(size_pt: int = printing.FONT_SIZE) -> RichText:
+    """Chart text properties: the size in points (a chart's own default prints below 9 pt)."""
+    cp = CharacterProperties(sz=size_pt * 100)
+    return RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=cp), endParaRPr=cp)])
 
 
 def _labels(*, percent: bool = False) -> DataLabelList:
@@ -821,6 +829,7 @@ def _labels(*, percent: bool = False) -> DataLabelList:
     d.showSerName = False
     d.showLegendKey = False
     d.numFmt = "0.0%" if percent else CHART_NUMBER_FORMAT
+    d.txPr = _text()
     return d
 
 
@@ -842,10 +851,12 @@ def _bar(data_ws, title: str, *, x_title: str, n: int, first_col: int = 2, last_
                 titles_from_data=True)
     ch.set_categories(Reference(data_ws, min_col=1, min_row=2, max_row=n + 1))
     ch.dataLabels = _labels()
+    ch.x_axis.txPr = ch.y_axis.txPr = _text()
     if last_col == first_col:
         ch.legend = None
     else:
         ch.legend.position = "b"
+        ch.legend.txPr = _text()
     return ch
 
 
@@ -857,6 +868,7 @@ def _pie(data_ws, title: str, *, n: int) -> PieChart:
     ch.set_categories(Reference(data_ws, min_col=1, min_row=2, max_row=n + 1))
     ch.dataLabels = _labels(percent=True)
     ch.legend.position = "r"
+    ch.legend.txPr = _text()
     return ch
 
 
@@ -864,8 +876,9 @@ def _chart_sheet(wb: Workbook, title: str, chart, head: printing.Heading) -> Non
     """A sheet holding one chart that fills one A4 landscape page."""
     ws = wb.create_sheet(title)
     ws.add_chart(chart, "A1")
-    printing.setup_page(ws, layout=printing.A4_LANDSCAPE, heading=head, repeat_rows=None)
-    ws.page_setup.fitToHeight = 1  # the chart never splits across pages
+    # one page: the chart never splits across pages
+    printing.setup_page(ws, layout=printing.Layout(printing.A4, landscape=True, one_page=True), heading=head,
+                        repeat_rows=None)
 
 
 def _totals_sheet(wb: Workbook, title: str, head_text: str, data: dict, heading: printing.Heading) -> None:
@@ -932,7 +945,7 @@ def write_ledger_audit(a: LedgerAudit, path: str | Path, *, pack: PolicyPack) ->
     table(ws, ["问题", "统一社会信用代码", "企业名称", "奖励年度", "涉及金额(元)", "说明"],
           [[f.label, f.credit_code, f.company_name, f.reward_year, f.amount, f.message] for f in a.flags],
           money_cols={5})
-    printing.format_sheet(ws, widths=[16, 20, 20, 8, printing.money_width((f.amount for f in a.flags), 14), 63],
+    printing.format_sheet(ws, widths=[16, 20, 20, 8, printing.money_width((f.amount for f in a.flags), 14), 58],
                           heading=head, money_cols={5})
     ws = wb.create_sheet("兑现明细")
     table(ws, ["统一社会信用代码", "企业名称", "注册地", "奖励类别", "条款", "项目或证书名称", "奖励年度", "兑现日期",
@@ -944,7 +957,7 @@ def write_ledger_audit(a: LedgerAudit, path: str | Path, *, pack: PolicyPack) ->
            for p in a.payouts],
           money_cols={9})
     printing.format_sheet(ws, widths=[20, 13, 6, 12, 6, 12, 6, 11, printing.money_width(p.amount for p in a.payouts),
-                                      15, 6, 10, 8], heading=head, money_cols={9})
+                                      14, 6, 10, 7], heading=head, money_cols={9})
     return save(wb, path)
 
 

@@ -7,8 +7,8 @@ A clerk prints a sheet from Excel, WPS or LibreOffice without touching the page 
 * the header row repeated on every page (print titles), a page header naming the policy and the year, and the
   footer 第 &P 页 共 &N 页;
 * one font (:data:`FONT_NAME` at :data:`FONT_SIZE` pt, wrapped, top-aligned) and column widths chosen so that the
-  sheet fits the paper's width at 100%: the printed text stays at :data:`FONT_SIZE` pt (fit-to-width is still set
-  as a safety net for other fonts, and only ever shrinks a little);
+  sheet fits the paper's width at 100%: the printed text stays at :data:`FONT_SIZE` pt (a sheet whose columns
+  would not fit, e.g. with enormous amounts, is fitted to the page width instead);
 * explicit row heights for wrapped text, because LibreOffice does not recompute the height of a wrapped row when it
   opens an xlsx (the cell would print as one clipped line). Heights are estimated from the text's width in
   CJK-aware units (:func:`text_width`: a CJK character counts as two Latin characters), cheaply enough to be called
@@ -84,9 +84,9 @@ MARGIN_SIDE = 0.5
 MARGIN_TOP = 0.75
 MARGIN_BOTTOM = 0.75
 MARGIN_HEADER = 0.3
-#: Excel column width units per inch at 96 dpi (7 px per unit of Calibri 11), and the pixels each column adds
-UNITS_PER_INCH = 96 / 7
-COLUMN_PADDING_UNITS = 5 / 7
+#: column width units per inch of paper. Excel draws a unit as 7 px at 96 dpi (5.25 pt); LibreOffice draws it as
+#: the width of Carlito's digit at 11 pt, 5.55 pt (measured): the wider one decides what fits.
+UNITS_PER_INCH = 72 / 5.55
 
 
 @dataclass(frozen=True)
@@ -105,9 +105,9 @@ class Layout:
     def height_in(self) -> float:
         return self.paper.short if self.landscape else self.paper.long
 
-    def usable_width(self, columns: int = 0) -> float:
-        """The sum of column widths (Excel units) that prints at 100% on one page width, for ``columns`` columns."""
-        return (self.width_in - 2 * MARGIN_SIDE) * UNITS_PER_INCH - columns * COLUMN_PADDING_UNITS - 1
+    def usable_width(self) -> float:
+        """The sum of column widths (Excel units) that prints at 100% on one page width, one unit to spare."""
+        return (self.width_in - 2 * MARGIN_SIDE) * UNITS_PER_INCH - 1
 
     @property
     def usable_height_pt(self) -> float:
@@ -198,16 +198,25 @@ def money_width(amounts: Iterable[Decimal | None], minimum: float = 12) -> float
 
 
 def setup_page(ws, *, layout: Layout = A4_LANDSCAPE, heading: Heading | None = None,
-               repeat_rows: str | None = "1:1") -> None:
+               repeat_rows: str | None = "1:1", widths: Iterable[float] | None = None) -> None:
     """Paper, orientation, margins, print titles (``repeat_rows``, e.g. "1:1", printed at the top of every page;
     None: none), the page header (policy and year) and footer (第 N 页 共 M 页). Works on ordinary and write-only
-    worksheets; call it before the sheet is written (write-only) or saved."""
+    worksheets; call it before the sheet is written (write-only) or saved.
+
+    Scaling: 100% when the columns (``widths``) fit the paper's width; otherwise fit to one page wide (it then
+    prints smaller than :data:`FONT_SIZE`). Fit-to-width is not set when it is not needed: LibreOffice shrinks a
+    sheet a little more than needed to save a page when it is set. A ``one_page`` layout always fits one page."""
     ps = ws.page_setup
     ps.paperSize = layout.paper.code
     ps.orientation = "landscape" if layout.landscape else "portrait"
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ps.fitToWidth = 1
-    ps.fitToHeight = 1 if layout.one_page else 0
+    fit_width = widths is not None and not check_fits(widths, layout)
+    if layout.one_page or fit_width:
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ps.fitToWidth = 1
+        ps.fitToHeight = 1 if layout.one_page else 0
+    else:
+        ws.sheet_properties.pageSetUpPr.fitToPage = False
+        ps.scale = 100
     ws.page_margins = PageMargins(left=MARGIN_SIDE, right=MARGIN_SIDE, top=MARGIN_TOP, bottom=MARGIN_BOTTOM,
                                   header=MARGIN_HEADER, footer=MARGIN_HEADER)
     ws.print_options.horizontalCentered = False
@@ -260,10 +269,11 @@ def format_sheet(ws, *, widths: list[float], heading: Heading | None = None, lay
             h = max(h or 0, min_heights[r])
         if h:
             ws.row_dimensions[r].height = h
-    setup_page(ws, layout=layout, heading=heading, repeat_rows=f"{header_row}:{header_row}" if header_row else None)
+    setup_page(ws, layout=layout, heading=heading, repeat_rows=f"{header_row}:{header_row}" if header_row else None,
+               widths=widths)
 
 
 def check_fits(widths: Iterable[float], layout: Layout) -> bool:
     """Whether columns of these widths print on one page width of ``layout`` at 100%."""
     widths = list(widths)
-    return sum(widths) <= layout.usable_width(len(widths))
+    return sum(widths) <= layout.usable_width()

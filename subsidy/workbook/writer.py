@@ -234,7 +234,7 @@ class _Book:
         for i, w in enumerate(widths, 1):
             ws.column_dimensions[get_column_letter(i)].width = w
         printing.setup_page(ws, layout=layout, heading=self.heading,
-                            repeat_rows="1:1" if headers is not None else None)
+                            repeat_rows="1:1" if headers is not None else None, widths=widths)
         if headers is not None:
             ws.freeze_panes = "A2"
             ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{1 + max(rows or 0, 0)}"
@@ -292,7 +292,7 @@ SIGNATURE_HEIGHT = 30.0  # points: room to sign
 def _summary(book: _Book, result: Result) -> None:
     """A document page: labels in A, numbers in B; long texts (policy, SHA-256) are not wrapped and run on into
     the empty C; signature lines across B:C."""
-    c = book.sheet("汇总", (22, 18, 54), layout=SUMMARY_LAYOUT)
+    c = book.sheet("汇总", (22, 18, 52), layout=SUMMARY_LAYOUT)
     t = result.totals
     p = result.policy
     label, money = c.label, c.money
@@ -339,7 +339,7 @@ def _lines(book: _Book, result: Result) -> None:
                "状态", "原因", "出资财政", "来源")
     m = printing.money_width(ln.standard_amount for ln in result.lines)
     widths = [10, 20, 16, 14, 7, 16, m, m, 9, 0, 20, 12]
-    widths[9] = int(WIDE_LAYOUT.usable_width(len(widths)) - sum(widths))  # 原因 takes the rest of the page
+    widths[9] = int(WIDE_LAYOUT.usable_width() - sum(widths))  # 原因 takes the rest of the page
     c = book.sheet("奖励明细", widths, headers, len(result.lines), layout=WIDE_LAYOUT)
     append, money = c.append, c.money
     step = 1000
@@ -360,7 +360,7 @@ def _companies(book: _Book, result: Result) -> None:
     m = printing.money_width(x for co in result.companies
                              for x in (co.local_retained_tax, co.paid_in_year, co.requested, co.entitled))
     widths = [20, 16, 7, m, m, m, m, m, 5, 0]
-    widths[9] = int(printing.A4_LANDSCAPE.usable_width(len(widths)) - sum(widths))
+    widths[9] = int(printing.A4_LANDSCAPE.usable_width() - sum(widths))
     c = book.sheet("企业汇总", widths, headers, len(result.companies))
     money = c.money
     for co in result.companies:
@@ -404,7 +404,7 @@ def _deposits(book: _Book, result: Result) -> None:
     big = printing.money_width(d.settlement_amount for d in result.deposits)
     m = printing.money_width(d.old_deposit for d in result.deposits)
     widths = [20, 22, 22, big, 7, 8, m, m, m, m, 0, 8]
-    widths[10] = int(WIDE_LAYOUT.usable_width(len(widths)) - sum(widths))
+    widths[10] = int(WIDE_LAYOUT.usable_width() - sum(widths))
     c = book.sheet("质量保证金", widths, headers, len(result.deposits), layout=WIDE_LAYOUT)
     money = c.money
     for d in result.deposits:
@@ -418,7 +418,7 @@ def _deposits(book: _Book, result: Result) -> None:
 def _clawbacks(book: _Book, result: Result) -> None:
     headers = ("统一社会信用代码", "企业", "奖励类别", "项目或证书名称", "奖励年度", "兑现日期", "金额", "应退财政", "原因")
     widths = [20, 16, 12, 14, 6, 11, printing.money_width(cb.amount for cb in result.clawbacks), 18, 0]
-    widths[8] = int(printing.A4_LANDSCAPE.usable_width(len(widths)) - sum(widths))
+    widths[8] = int(printing.A4_LANDSCAPE.usable_width() - sum(widths))
     c = book.sheet("追缴清单", widths, headers, len(result.clawbacks))
     for cb in result.clawbacks:
         c.append([
@@ -429,7 +429,7 @@ def _clawbacks(book: _Book, result: Result) -> None:
 
 def _issues(book: _Book, result: Result) -> None:
     widths = [12, 6, 20, 26, 0]
-    widths[4] = int(printing.A4_LANDSCAPE.usable_width(len(widths)) - sum(widths))
+    widths[4] = int(printing.A4_LANDSCAPE.usable_width() - sum(widths))
     c = book.sheet("数据问题", widths, ("表", "行", "列", "值", "问题"), len(result.issues))
     for i in result.issues:
         c.append([i.sheet, i.row, i.column, i.value, i.message])
@@ -437,7 +437,7 @@ def _issues(book: _Book, result: Result) -> None:
 
 def _interpretations(book: _Book, result: Result) -> None:
     widths = [28, 36, 0]
-    widths[2] = int(printing.A4_LANDSCAPE.usable_width(len(widths)) - sum(widths))
+    widths[2] = int(printing.A4_LANDSCAPE.usable_width() - sum(widths))
     c = book.sheet("口径说明", widths, ("参数", "取值", "理由"), len(result.interpretations))
     for i in result.interpretations:
         c.append([i.title, i.value_label, i.why])
