@@ -914,7 +914,7 @@ def write_ledger_audit(a: LedgerAudit, path: str | Path, *, pack: PolicyPack) ->
     treasuries = sorted(a.by_treasury, key=pack.treasury_rank)
     regions = sorted(a.by_region, key=pack.region_rank)
     tables = [
-        ("按年度", "奖励年度", {str(y): a.by_year[y] for y in sorted(a.by_year)}),
+        ("按年度", "奖励年度", dict(sorted(a.by_year.items()))),
         ("按出资财政", "出资财政", {t: a.by_treasury[t] for t in treasuries}),
         ("按条款", "条款", dict(sorted(a.by_measure.items(), key=lambda kv: _measure_sort(kv[0])))),
         ("按注册地", "注册地", {r: a.by_region[r] for r in regions}),

@@ -49,12 +49,12 @@ def audit(
         if output:
             A.write_schedule_audit(a, output)
         if not a.same_parameters:  # first: it explains every difference that follows
-            console.print(f"注意：该明细表“口径说明”所载口径与本次核对所用的口径有 {len(a.parameter_diffs)} 项不同，"
-                          "重新核算的结果因此不同：", highlight=False)
-            for d in a.parameter_diffs:
-                console.print(f"  {d.title}：明细表为 {d.in_schedule}，本次核对为 {d.in_force}", highlight=False)
-            for line in a.rerun_advice():
-                console.print(line, highlight=False, markup=False)
+            lines = [f"注意：该明细表“口径说明”所载口径与本次核对所用的口径有 {len(a.parameter_diffs)} 项不同，"
+                     "重新核算的结果因此不同：",
+                     *(f"  {d.title}：明细表为 {d.in_schedule}，本次核对为 {d.in_force}" for d in a.parameter_diffs),
+                     *a.rerun_advice()]
+            for line in lines:  # whole lines (the TOML is copied from here): never broken by the console
+                console.print(line, highlight=False, markup=False, soft_wrap=True)
         console.print(f"核对 {schedule}（{a.year} 年度）与按 {applications} 重新核算的结果；"
                       f"重新核算的核定总额 {yuan_text(a.result.totals.payable)} 元。")
         if not a.same_input:

@@ -174,9 +174,10 @@ def lines_in(s: str, cap: float) -> int:
 
 
 def _lines(s: str, cap: float) -> int:
-    if len(s) * 2 <= cap:  # the common case: cannot overflow even if all wide
+    n = len(s)
+    if n * 2 <= cap:  # cannot overflow even if every character were wide
         return 1
-    w = text_width(s)
+    w = n if s.isascii() else text_width(s)  # isascii() is O(1) in CPython
     return 1 if w <= cap else math.ceil(w / cap)
 
 
