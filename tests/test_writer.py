@@ -235,6 +235,7 @@ def test_the_writer_reports_progress_on_every_line(tmp_path):
 
 # --------------------------------------------------------------------------- printing (issue 9)
 
+from subsidy.models import Reason  # noqa: E402
 from subsidy.workbook import printing  # noqa: E402
 
 PAPER = {"汇总": (9, "portrait"), "奖励明细": (8, "landscape"), "质量保证金": (8, "landscape")}
@@ -336,3 +337,13 @@ def test_row_heights_measure_only_long_non_ascii_texts(tmp_path, monkeypatch):
     monkeypatch.setattr(printing, "text_width", lambda s: measured.append(s) or real(s))
     write_schedule(big_result(500), tmp_path / "big.xlsx")
     assert measured and not [s for s in measured if s.isascii()]
+
+
+def test_a_text_with_line_breaks_gets_a_line_each(tmp_path):
+    r = sample_result()
+    ln = r.lines[0]
+    reason = Reason(code="OTHER", message="第一行\n第二行\n第三行\n第四行")
+    r = r.model_copy(update={"lines": (ln.model_copy(update={"reasons": (reason,)}), *r.lines[1:])})
+    write_schedule(r, tmp_path / "s.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "s.xlsx")["奖励明细"]
+    assert ws.row_dimensions[2].height == printing.row_height(4)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+from math import ceil
 from copy import copy
 from decimal import Decimal
 from typing import Any, Callable, Sequence
@@ -176,8 +177,14 @@ class _Sheet:
             if t is _Frag:
                 out.append(f'<c r="{col}{r}"{v}')
             elif t is str:
-                if len(v) * 2 > cap or "\n" in v:
-                    n = lines_in(v, cap)
+                n = len(v)
+                if n * 2 > cap or "\n" in v:  # else it fits on one line even if every character were wide
+                    # printing.line_count inlined (this runs for every text of 100k rows)
+                    if "\n" in v:
+                        n = lines_in(v, cap)
+                    else:
+                        w = n if v.isascii() else (n + len(v.encode("utf-8", "surrogatepass"))) >> 1
+                        n = ceil(w / cap) if w > cap else 1
                     if n > lines:
                         lines = n
                 frag = self._text(v)
