@@ -313,6 +313,7 @@ def test_clawback_lists_records_and_closes(two_years, capsys):
     assert "市财政" in out and "400,000.00" in out
     rows = list(load_workbook(tmp / "cb.xlsx")["按出资财政"].iter_rows(min_row=2, values_only=True))
     assert {r[0]: r[1] for r in rows} == {"市财政": 400000, "高新区财政": 900000, "合计": 1300000}
+    _assert_prints(tmp / "cb.xlsx", "全部年度 追缴清单 · &A")
     rc, _, err = run("ledger", "clawback", "--ledger", url, "--applications", app, "--record", capsys=capsys)
     assert rc == 2 and "--approved-by" in err
     rc, out, _ = run("ledger", "clawback", "--ledger", url, "--applications", app, "--record", "--approved-by", "赵六",
@@ -323,6 +324,25 @@ def test_clawback_lists_records_and_closes(two_years, capsys):
     rc, out, _ = run("ledger", "returned", B, "--ledger", url, "--returned-on", "2025-07-15", capsys=capsys)
     assert rc == 0 and "2 笔" in out
     assert run("audit", "--ledger", url, capsys=capsys)[0] == 0
+
+
+def _assert_prints(path: Path, header_right: str, sheets: tuple[str, ...] = ()) -> None:
+    """Every sheet (or those named): A4 landscape at 100% (its columns fit), header row on every page, policy and
+    page numbers, 10 pt."""
+    from subsidy.workbook import printing
+
+    for ws in load_workbook(path):
+        if sheets and ws.title not in sheets:
+            continue
+        widths = [ws.column_dimensions[chr(64 + j)].width for j in range(1, ws.max_column + 1)]
+        assert sum(widths) <= printing.A4_LANDSCAPE.usable_width(), ws.title
+        assert (int(ws.page_setup.paperSize), ws.page_setup.orientation) == (9, "landscape"), ws.title
+        assert ws.print_title_rows == "$1:$1" and ws.oddHeader.right.text == header_right, ws.title
+        assert "景府办字〔2023〕2号" in ws.oddHeader.left.text and ws.oddFooter.center.text == "第 &P 页 共 &N 页"
+        for row in ws.iter_rows():
+            for c in row:
+                if c.value is not None:
+                    assert c.font.sz == printing.FONT_SIZE, (ws.title, c.coordinate)
 
 
 def test_list_filters_and_export_is_read_back_as_history(two_years, capsys):
@@ -338,6 +358,7 @@ def test_list_filters_and_export_is_read_back_as_history(two_years, capsys):
     assert rc == 0 and "4 笔" in out
     batch = read_workbook(tmp / "hist.xlsx", pack=get_pack())
     assert not batch.issues
+    _assert_prints(tmp / "hist.xlsx", "全部年度 兑现账本导出 · &A", sheets=("已兑现奖励",))
     assert sorted((p.credit_code, p.category, p.subject, p.reward_year, p.amount) for p in batch.history) == sorted(
         (p.credit_code, p.category, p.subject, p.reward_year, p.amount) for p in L.payouts(url))
 

@@ -25,7 +25,12 @@ PDFTOTEXT = shutil.which("pdftotext")
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "申报汇总表-2024.xlsx"
 CONFIG = 'min_credit_score = 75\ncap_allocation = "priority"\n'
 
-pytestmark = pytest.mark.skipif(not (SOFFICE and PDFTOTEXT), reason="LibreOffice 或 pdftotext 未安装")
+#: Calibri's metric twin: without it LibreOffice lays out other widths than Excel (.ci/run installs it)
+CARLITO = bool(shutil.which("fc-list")) and "Carlito" in subprocess.run(
+    ["fc-list", ":family=Carlito", "family"], capture_output=True, text=True).stdout
+
+pytestmark = pytest.mark.skipif(not (SOFFICE and PDFTOTEXT and CARLITO),
+                                reason="LibreOffice、pdftotext 或 Carlito 字体（fonts-crosextra-carlito）未安装")
 
 A4_LANDSCAPE, A4_PORTRAIT, A3_LANDSCAPE = (842, 595), (595, 842), (1191, 842)
 #: height of a word box per point of font size in these fonts (Noto Sans CJK, Carlito): 9 pt prints 11.7 pt tall
