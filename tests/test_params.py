@@ -43,7 +43,7 @@ BAD = [
                  id="a share above one"),
     pytest.param('validity = ["2028-01-01", "2023-01-01"]\n', "配置项 validity 的结束日期 2023-01-01 早于开始日期 2028-01-01",
                  id="validity ending before it starts"),
-    pytest.param('min_credit_score = \n', "不是有效的 TOML", id="a file that is not TOML"),
+    pytest.param('min_credit_score = \n', "第1行第20列：值无效", id="a file that is not TOML"),
 ]
 
 
@@ -55,7 +55,7 @@ def test_bad_config_is_an_error_naming_the_value(tmp_path, text, message):
 
 
 def test_a_missing_config_file_is_an_error(tmp_path):
-    with pytest.raises(ConfigError, match="配置文件不存在"):
+    with pytest.raises(ConfigError, match="找不到配置文件："):
         params.load(tmp_path / "nope.toml", PACK)
 
 

@@ -305,7 +305,7 @@ def test_the_summary_fits_one_portrait_page_with_its_signature_lines(book):
     heights = [ws.row_dimensions[r].height or 15 for r in range(1, ws.max_row + 1)]
     assert sum(heights) <= printing.A4_PORTRAIT.usable_height_pt
     signs = [r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value in ("经办人", "审核人", "负责人", "日期")]
-    assert len(signs) == 4 and all(ws.row_dimensions[r].height >= 30 for r in signs)
+    assert len(signs) == 4 and all(ws.row_dimensions[r].height >= 26 for r in signs)
     assert all(ws.cell(r, col).border.bottom.style == "thin" for r in signs for col in (2, 3))
 
 
@@ -347,3 +347,19 @@ def test_a_text_with_line_breaks_gets_a_line_each(tmp_path):
     write_schedule(r, tmp_path / "s.xlsx")
     ws = openpyxl.load_workbook(tmp_path / "s.xlsx")["奖励明细"]
     assert ws.row_dimensions[2].height == printing.row_height(4)
+
+
+def test_a_notice_on_the_summary_spans_two_columns_and_is_as_tall_as_its_sentence(tmp_path):
+    notices = (Reason(code="NO_HISTORY", message="申报汇总表中没有“已兑现奖励”表，也未使用兑现账本（--ledger）："
+                                                 "重复兑现和升级补差未能核查，请补充后重新核定。"),
+               Reason(code="ABSENT_SHEET", message="申报汇总表中没有“总部迁入”表：本批没有总部迁入奖励。"))
+    write_schedule(sample_result().model_copy(update={"notices": notices}), tmp_path / "s.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "s.xlsx")["汇总"]
+    rows = [r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "注意"]
+    assert [ws.cell(r, 2).value for r in rows] == [n.message for n in notices]
+    assert {str(m) for m in ws.merged_cells.ranges} == {f"B{r}:C{r}" for r in rows}
+    width = sum(writer.SUMMARY_WIDTHS[1:])
+    assert [ws.row_dimensions[r].height for r in rows] == [
+        printing.row_height(printing.line_count(n.message, width)) for n in notices]
+    heights = [ws.row_dimensions[r].height or 15 for r in range(1, ws.max_row + 1)]
+    assert sum(heights) <= printing.A4_PORTRAIT.usable_height_pt

@@ -88,6 +88,10 @@ def _escape(s: str) -> str:
 
 
 _COLUMNS = tuple(get_column_letter(i) for i in range(1, 64))
+_NO_WRAP = (1e9,) * len(_COLUMNS)
+#: the elements that follow <mergeCells> in a worksheet (pageMargins is always written)
+_AFTER_MERGES = ("phoneticPr", "conditionalFormatting", "dataValidations", "hyperlinks", "printOptions",
+                 "pageMargins")
 
 
 class _Sheet:
@@ -121,6 +125,7 @@ class _Sheet:
         self._text_sid = f' s="{sid["subsidy_cell"]}"'
         self._quoted_sid = f' s="{sid["subsidy_text_quoted"]}"'
         self._number_sid = f' s="{sid["subsidy_number"]}"'
+        self.merges: list[str] = []
 
     # ---- cells
 
@@ -159,18 +164,23 @@ class _Sheet:
 
     # ---- rows
 
-    def append(self, values: Sequence[Any] = (), *, texts: Sequence[str | None] = (),
-               height: float | None = None) -> None:
-        """One row. ``texts``: the text of pre-rendered cells (headers, labels) to size the row by;
-        ``height``: at least this many points (a signature line)."""
+    def append(self, values: Sequence[Any] = (), *, texts: Sequence[str | None] | None = None,
+               height: float | None = None, merge: int = 0) -> None:
+        """One row. ``texts``: the text of pre-rendered cells (headers, labels) to size the row by (given: the
+        row is sized by these alone); ``height``: at least this many points (a signature line); ``merge``: the
+        last value's cell spans this many columns."""
         self.row_idx += 1
         r = self.row_idx
         if not values:
             return
+        if merge > 1:
+            first = len(values)
+            self.merges.append(f"{_COLUMNS[first - 1]}{r}:{_COLUMNS[first + merge - 2]}{r}")
         out = [""]
         lines = 1
         lines_in = printing.lines_in
-        for col, cap, v in zip(_COLUMNS, self.caps, values):
+        caps = self.caps if texts is None else _NO_WRAP
+        for col, cap, v in zip(_COLUMNS, caps, values):
             if v is None or v == "":
                 continue
             t = type(v)
@@ -195,7 +205,7 @@ class _Sheet:
                            else f'<c r="{col}{r}" t="n"{self._number_sid}><v>{v}</v></c>')
             else:
                 raise TypeError(f"cell value of type {t.__name__}")
-        for cap, text in zip(self.caps, texts):
+        for cap, text in zip(self.caps, texts or ()):
             if text:
                 lines = max(lines, lines_in(text, cap))
         ht = printing.row_height(lines) if lines > 1 else None
@@ -205,9 +215,20 @@ class _Sheet:
         out.append("</row>")
         self.f.write("".join(out))
 
+    def spacer(self, height: float = 7.0) -> None:
+        """An empty row a few points high (keeps a one-page sheet short)."""
+        self.row_idx += 1
+        self.f.write(f'<row r="{self.row_idx}" ht="{height}" customHeight="1"/>')
+
     def close(self) -> None:
         if not self.f.closed:
-            self.f.write(self.tail)
+            tail = self.tail
+            if self.merges:  # <mergeCells> follows <sheetData> and <autoFilter> (CT_Worksheet's order)
+                merged = (f'<mergeCells count="{len(self.merges)}">'
+                          + "".join(f'<mergeCell ref="{m}"/>' for m in self.merges) + "</mergeCells>")
+                at = min(i for i in (tail.find(f"<{e}") for e in _AFTER_MERGES) if i >= 0)
+                tail = tail[:at] + merged + tail[at:]
+            self.f.write(tail)
             self.f.close()
 
 
@@ -293,13 +314,14 @@ def _payer_measure(result: Result) -> list[tuple[str, str, Decimal]]:
 SUMMARY_LAYOUT = printing.Layout(printing.A4, landscape=False, one_page=True)
 #: the widest tables (12 columns, long sentences) cannot print legibly on A4: A3 landscape at 10 pt
 WIDE_LAYOUT = printing.A3_LANDSCAPE
-SIGNATURE_HEIGHT = 30.0  # points: room to sign
+SIGNATURE_HEIGHT = 26.0  # points: room to sign
+SUMMARY_WIDTHS = (22, 18, 52)
 
 
 def _summary(book: _Book, result: Result) -> None:
     """A document page: labels in A, numbers in B; long texts (policy, SHA-256) are not wrapped and run on into
     the empty C; signature lines across B:C."""
-    c = book.sheet("汇总", (22, 18, 52), layout=SUMMARY_LAYOUT)
+    c = book.sheet("汇总", SUMMARY_WIDTHS, layout=SUMMARY_LAYOUT)
     t = result.totals
     p = result.policy
     label, money = c.label, c.money
@@ -314,28 +336,31 @@ def _summary(book: _Book, result: Result) -> None:
     c.append([label("输入文件 SHA-256"), spill(result.input_sha256)])
     c.append([label("核定总额"), money(t.payable, "subsidy_money_bold")])
     c.append([label("申报条数"), len(result.lines)])
-    c.append()
+    c.spacer()
     c.append([c.header("状态"), c.header("条数")])
     for s in STATUSES:
         c.append([STATUS_LABELS[s], int(t.by_status.get(s, 0))])
     for s, n in t.by_status.items():  # a status the labels do not know yet is still shown
         if s not in STATUS_LABELS:
             c.append([status_label(s), int(n)])
-    c.append()
+    c.spacer()
     c.append([c.header("出资财政"), c.header("金额")])
     for payer, amount in t.by_payer.items():
         c.append([payer, money(amount)])
     c.append([label("合计"), money(sum(map(fen, t.by_payer.values()), ZERO), "subsidy_money_bold")])
-    c.append()
+    c.spacer()
     c.append([c.header("条款"), c.header("金额")])
     for m in sorted(t.by_measure, key=_measure_key):
         c.append([_measure_label(m), money(t.by_measure[m])])
     c.append([label("合计"), money(sum(map(fen, t.by_measure.values()), ZERO), "subsidy_money_bold")])
-    c.append()
+    c.spacer()
     c.append([label("追缴合计"), money(t.clawback)])
     c.append([label("追缴条数"), len(result.clawbacks)])
     c.append([label("数据问题"), len(result.issues)])
-    c.append()
+    for n in result.notices:  # a sentence: wrapped across B:C (merged)
+        c.append([label("注意"), n.message], texts=[None, None], merge=2,
+                 height=printing.row_height(printing.line_count(n.message, sum(SUMMARY_WIDTHS[1:]))))
+    c.spacer()
     c.append([label("签字")])
     for who in ("经办人", "审核人", "负责人", "日期"):
         c.append([label(who), c.blank("subsidy_sign"), c.blank("subsidy_sign")], height=SIGNATURE_HEIGHT)
@@ -452,7 +477,7 @@ def _interpretations(book: _Book, result: Result) -> None:
     p = result.policy
     c.append([c.label("说明"), None,
               f"本奖励明细表由 subsidy 按{p.number}《{p.title}》核算；"
-              "口径参数政策未作规定的，取上表所列值，可通过 --config 调整。"], texts=["说明"])
+              "口径参数政策未作规定的，取上表所列值，可通过 --config 调整。"])
 
 
 # --------------------------------------------------------------------------- saving
