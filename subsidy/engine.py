@@ -467,7 +467,7 @@ def step8_cap(works: list[Work], ctx: Ctx) -> dict[str, bool]:
                 w.payable = share
                 w.reasons.append(ctx.msg(
                     "CAP_REDUCED", tax=yuan_text(company.local_retained_tax), year=ctx.year,
-                    paid=yuan_text(already) + (f"（{payouts_text(earlier)}）" if earlier else ""),
+                    paid=yuan_text(already), payouts=f"（{payouts_text(earlier)}）" if earlier else "",
                     cap=yuan_text(headroom), method=method, amount=yuan_text(share)))
     return capped
 
