@@ -203,7 +203,7 @@ def run_notices(batch: Batch, works: list[Work], ctx: Ctx, *, ledger_used: bool)
     claims = [w for w in works if w.approved_on is not None and w.hq is None]
     in_year = any(w.approved_on.year == ctx.year for w in claims) or any(
         1 <= ctx.year - h.recognised_on.year + 1 <= ctx.pack.hq_period for h in batch.hq_claims)
-    if (claims or batch.hq_claims) and not in_year:
+    if not in_year:  # an empty year is legal (a batch of deposits only), a silent one is not
         years: dict[int, int] = defaultdict(int)
         for w in claims:
             years[w.approved_on.year] += 1
