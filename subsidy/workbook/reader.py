@@ -654,3 +654,65 @@ class _Reader:
                 )
             )
         return history, unreadable
+
+
+# --------------------------------------------------------------------------- 已兑现奖励 alone (`ledger import`)
+
+
+@dataclass(frozen=True)
+class HistoryWorkbook:
+    """The 已兑现奖励 sheet of a workbook, read for ``subsidy ledger import``."""
+
+    name: str  # the file's name, for messages
+    sha256: str
+    payouts: tuple[Payout, ...]  # the rows that could be read
+    issues: tuple[Issue, ...]  # every problem of the sheet (an unreadable row, a repeated header)
+    companies: dict[str, tuple[str, str]]  # 统一社会信用代码 → (企业名称, 注册地), from the 企业 sheet when it has them
+
+
+def read_history_workbook(path: str | Path, *, pack: PolicyPack) -> HistoryWorkbook:
+    """Read the 已兑现奖励 sheet of ``path``: a sheet as ``ledger export`` writes it, or a whole 申报汇总表. The
+    企业 sheet is optional here and only gives company names and 注册地. Raises :class:`UnreadableInput`."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > guard.MAX_FILE_BYTES and p.is_file():
+            raise UnreadableInput(f"“{p.name}”过大（{size // guard.MB} MB，上限 {guard.MAX_FILE_BYTES // guard.MB} MB），"
+                                  "不像是一份已兑现奖励表")
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise UnreadableInput(f"找不到文件：{path}") from None
+    except IsADirectoryError:
+        raise UnreadableInput(f"“{path}”是文件夹，不是 Excel 工作簿") from None
+    except PermissionError:
+        raise UnreadableInput(f"没有权限读取文件：{path}") from None
+    except OSError:
+        raise UnreadableInput(f"无法读取文件：{path}") from None
+    sha = hashlib.sha256(data).hexdigest()
+    wb = _open(data, p.name)
+    try:
+        by_name: dict[str, str] = {}
+        for actual in wb.sheet_names:
+            by_name.setdefault(norm_label(actual), actual)
+        if HISTORY not in by_name:
+            present = "、".join(f"“{s}”" for s in wb.sheet_names) or "无"
+            raise UnreadableInput(f"“{p.name}”中没有“{HISTORY}”工作表（现有工作表：{present}）")
+        reader = _Reader(pack)
+        issues: list[Issue] = []
+        payouts, _ = reader.read_history(_load_table(wb, by_name[HISTORY], HISTORY, p.name), issues)
+        companies: dict[str, tuple[str, str]] = {}
+        if COMPANY in by_name:
+            try:
+                table = _load_table(wb, by_name[COMPANY], COMPANY, p.name)
+            except UnreadableInput:
+                table = _Table(COMPANY)  # names are a courtesy: a 企业 sheet that cannot be read gives none
+            for n, values in table.rows:
+                r = _Row(COMPANY, n, values)
+                code = nfkc(r.text(C_CODE)).strip().upper()
+                region = norm_label(r.text(C_REGION))
+                if code and code not in companies:
+                    companies[code] = (r.text(C_NAME), region if region in reader.regions else "")
+        return HistoryWorkbook(name=p.name, sha256=sha, payouts=tuple(payouts), issues=tuple(issues),
+                               companies=companies)
+    finally:
+        wb.close()
