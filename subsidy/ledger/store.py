@@ -421,7 +421,8 @@ def issue_text(i: Issue) -> str:
         msg = msg[len(i.column) + 1:]
     where = f"“{i.sheet}”表" + (f"第{i.row}行" if i.row else "")
     value = f"（单元格内容“{i.value}”）" if i.value and i.value not in msg else ""
-    return f"{where}{i.column or ''}：{msg}{value}"
+    column = f"“{i.column}”列" if i.column else ""
+    return f"{where}{column}：{msg}{value}"
 
 
 # --------------------------------------------------------------------------- read
