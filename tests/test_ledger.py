@@ -460,6 +460,29 @@ def test_a_database_user_that_does_not_exist_is_one_chinese_line(capsys):
 
 
 @pytest.mark.postgres
+def test_a_database_user_without_the_right_to_create_tables_is_one_chinese_line(capsys):
+    if not PG_URL:
+        pytest.skip("SUBSIDY_TEST_PG_URL 未设置：跳过 PostgreSQL 测试")
+    wipe_pg(PG_URL)
+    role = f"{db.parse_url(PG_URL).database}_typist"  # a role of this test's own, dropped at the end
+    eng = create_engine(db.parse_url(PG_URL))
+    with eng.begin() as conn:
+        conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
+        conn.execute(text(f"CREATE ROLE {role} LOGIN"))
+        conn.execute(text(f"REVOKE CREATE ON SCHEMA public FROM PUBLIC, {role}"))
+    try:
+        url = _pg_url_with(username=role)
+        rc, out, err = run("ledger", "init", "--ledger", url, capsys=capsys)
+    finally:
+        with eng.begin() as conn:
+            conn.execute(text(f"DROP ROLE {role}"))
+        eng.dispose()
+    assert (rc, out) == (2, "")
+    assert err == (f"错误：账本数据库 {db.shown(url)} 拒绝了用户“{role}”的操作：没有所需的权限"
+                   "（建立账本须有该数据库的建表权限，记账须有账本各表的写入权限）\n")
+
+
+@pytest.mark.postgres
 def test_a_real_server_that_rejects_the_password_is_one_chinese_line(capsys):
     """Only where a password-checking server is at hand: SUBSIDY_TEST_PG_BAD_PASSWORD_URL names a ledger URL
     with a wrong password (the shared test server trusts every local connection)."""

@@ -109,7 +109,8 @@ def _unreachable(u: URL, e: Exception) -> LedgerUnavailable:
     elif "timeout" in low or "timed out" in low:
         why = f"{where} 在 {CONNECT_TIMEOUT} 秒内没有应答（主机、端口不对，或网络不通）"
     elif "permission denied" in low or "must be owner" in low:
-        why = f"用户“{u.username}”没有所需的权限（建表须有该数据库的建表权限）"
+        return LedgerUnavailable(f"账本数据库 {shown(u)} 拒绝了用户“{u.username}”的操作：没有所需的权限"
+                                 "（建立账本须有该数据库的建表权限，记账须有账本各表的写入权限）")
     else:
         why = f"连接失败（数据库驱动报告：{_detail(e)[:160]}）"
     return LedgerUnavailable(f"无法连接账本数据库 {shown(u)}：{why}")
