@@ -2,16 +2,22 @@
 
 Either the whole new file is in place or the target is untouched: on any exception the temporary file is
 removed and the exception re-raised. A target that cannot be written at all (missing directory, no
-permission, a directory in the way) raises :class:`~subsidy.errors.OutputError` with a Chinese sentence.
+permission, a directory in the way, a full disk) raises :class:`~subsidy.errors.OutputError` with a Chinese
+sentence. The new file gets the target's mode when it replaces one, else 0666 less the umask (0644 usually).
+
+Temporary files are named ``.<target>.subsidy-<pid>-<random>.tmp``: one left behind by a run that was killed
+(no ``except`` runs on SIGKILL) is removed by the next run that writes into the same folder, once its process
+is gone. :func:`atomic_paths` publishes several files together: all of them, or none (a schedule and its JSON).
 """
 from __future__ import annotations
 
 import contextlib
 import errno
 import os
+import re
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO, Callable, Iterator, Sequence
 
 from .errors import OutputError
 
@@ -50,6 +56,8 @@ def _check_target(target: Path) -> Path:
         raise OutputError(f"无法写入文件 {target}：目录不存在")
     if target.is_dir():
         raise OutputError(f"无法写入文件 {target}：同名目录已存在")
+    if target.exists() and not target.is_file():
+        raise OutputError(f"无法写入文件 {target}：已存在的同名对象不是普通文件（设备或管道），不能替换")
     return directory
 
 
@@ -66,46 +74,142 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+_TAG = "subsidy"
+_STALE = re.compile(r"^\..+\.%s-(\d+)-[^.]+\.tmp$" % _TAG)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: it exists, under another user
+        return True
+    return True
+
+
+def clean_stale(directory: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporary files a killed run left in ``directory`` (their process is gone); return them."""
+    removed = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for name in names:
+        m = _STALE.match(name)
+        if m and not _alive(int(m.group(1))):
+            p = Path(directory) / name
+            with contextlib.suppress(OSError):
+                p.unlink()
+                removed.append(p)
+    return removed
+
+
+def _new_temp(target: Path, directory: Path) -> Path:
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.{_TAG}-{os.getpid()}-", suffix=".tmp", dir=directory)
+    except OSError as e:
+        raise output_error(target, e) from None
+    os.close(fd)
+    return Path(name)
+
+
+def _finish(tmp: Path, target: Path) -> None:
+    """Give ``tmp`` its final mode and flush it to disk (before it replaces ``target``)."""
+    mode = (target.stat().st_mode & 0o777) if target.exists() else (0o666 & ~_umask())
+    os.chmod(tmp, mode)
+    with open(tmp, "rb+") as f:
+        os.fsync(f.fileno())
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path in the target's directory; on a clean exit it becomes ``path``.
 
-    The body writes the whole file to the yielded path (by name: e.g. a library's ``save(path)``).
+    The body writes the whole file to the yielded path (by name: e.g. a library's ``save(path)``). An OSError in
+    the body (a full disk) becomes an OutputError; the temporary file never outlives the call.
     """
-    target = Path(path)
-    directory = _check_target(target)
-    try:
-        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    except OSError as e:
-        raise output_error(target, e) from None
-    os.close(fd)
-    tmp = Path(name)
-    try:
+    with atomic_paths([path]) as (tmp,):
         yield tmp
+
+
+@contextlib.contextmanager
+def atomic_paths(paths: Sequence[str | os.PathLike[str]]) -> Iterator[tuple[Path, ...]]:
+    """Several files published together: yield one temporary path per target; on a clean exit every target is
+    replaced, or — when one replacement fails — the ones already replaced are put back as they were."""
+    targets = [Path(p) for p in paths]
+    dirs = [_check_target(t) for t in targets]
+    for d in dict.fromkeys(dirs):
+        clean_stale(d)
+    tmps: list[Path] = []
+    backups: list[Path | None] = []
+    done: list[int] = []
+    try:
+        for t, d in zip(targets, dirs):
+            tmps.append(_new_temp(t, d))
         try:
-            mode = (target.stat().st_mode & 0o777) if target.exists() else (0o666 & ~_umask())
-            os.chmod(tmp, mode)
-            with open(tmp, "rb+") as f:
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except OSError as e:
-            raise output_error(target, e) from None
-        _fsync_dir(directory)
+            yield tuple(tmps)
+        except OSError as e:  # e.g. the disk filled up while writing
+            raise output_error(_which(targets, e), e) from None
+        for t, tmp in zip(targets, tmps):
+            try:
+                _finish(tmp, t)
+            except OSError as e:
+                raise output_error(t, e) from None
+        for i, (t, tmp, d) in enumerate(zip(targets, tmps, dirs)):
+            backup = None
+            if len(targets) > 1 and t.exists():
+                backup = _new_temp(t, d)
+                try:
+                    os.replace(t, backup)
+                except OSError as e:
+                    with contextlib.suppress(OSError):
+                        backup.unlink()
+                    raise output_error(t, e) from None
+            backups.append(backup)
+            try:
+                os.replace(tmp, t)
+            except OSError as e:
+                if backup is not None:
+                    with contextlib.suppress(OSError):
+                        os.replace(backup, t)
+                    backups[-1] = None
+                raise output_error(t, e) from None
+            done.append(i)
+        for d in dict.fromkeys(dirs):
+            _fsync_dir(d)
     except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        for i in reversed(done):  # put back what was already replaced: all or nothing
+            with contextlib.suppress(OSError):
+                if backups[i] is not None:
+                    os.replace(backups[i], targets[i])
+                    backups[i] = None
+                else:
+                    targets[i].unlink()
         raise
+    finally:
+        for p in [*tmps, *(b for b in backups if b is not None)]:
+            with contextlib.suppress(OSError):
+                p.unlink()
+
+
+def _which(targets: list[Path], e: OSError) -> Path:
+    """The target an OSError of the body is about (by its file name when it names one)."""
+    name = getattr(e, "filename", None)
+    if name:
+        for t in targets:
+            if Path(name).name.startswith(f".{t.name}.") or Path(name) == t:
+                return t
+    return targets[0]
 
 
 def atomic_write(path: str | os.PathLike[str], writer: Callable[[BinaryIO], None]) -> None:
     """Call ``writer`` with a binary file open on a temporary file; publish it as ``path`` when it returns."""
-    target = Path(path)
-    with atomic_path(target) as tmp:
-        try:
-            with open(tmp, "wb") as f:
-                writer(f)
-        except OSError as e:  # e.g. the disk filled up while writing
-            raise output_error(target, e) from e
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            writer(f)
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:

@@ -298,7 +298,7 @@ def audit_schedule(schedule: str | Path, applications: str | Path, *, year: int 
         extra = tuple(p.as_payout() for p in payouts(ledger, policy_id=pack.id,
                                                       credit_codes={c.credit_code for c in batch.companies})
                       if p.input_sha256 != batch.input_sha256 and p.reward_year <= year)
-    result = engine.assess(batch, year=year, pack=pack, params=prm, extra_history=extra)
+    result = engine.assess(batch, year=year, pack=pack, params=prm, extra_history=extra, ledger_used=bool(ledger))
     with tempfile.TemporaryDirectory(prefix="subsidy-audit-") as tmp:
         expected = Path(tmp) / "expected.xlsx"
         write_schedule(result, expected)

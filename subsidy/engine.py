@@ -136,21 +136,24 @@ class Ctx:
 
 
 def assess(batch: Batch, *, year: int, pack: PolicyPack, params: Parameters,
-           extra_history: Sequence[Payout] = ()) -> Result:
-    """Assess every claim of ``batch`` for reward year ``year``; history = the batch's sheet + ``extra_history``."""
+           extra_history: Sequence[Payout] = (), ledger_used: bool = False) -> Result:
+    """Assess every claim of ``batch`` for reward year ``year``; history = the batch's sheet + ``extra_history``
+    (``ledger_used``: that history was read from a ledger, so repeat payments could be checked even when the
+    workbook has no 已兑现奖励 sheet)."""
     # the pipeline makes hundreds of thousands of small acyclic objects on 100k claims: the cyclic collector
     # would only rescan them (and the batch) over and over, nearly doubling the time, so it pauses meanwhile
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _assess(batch, year=year, pack=pack, params=params, extra_history=extra_history)
+        return _assess(batch, year=year, pack=pack, params=params, extra_history=extra_history,
+                       ledger_used=ledger_used)
     finally:
         if was_enabled:
             gc.enable()
 
 
 def _assess(batch: Batch, *, year: int, pack: PolicyPack, params: Parameters,
-            extra_history: Sequence[Payout]) -> Result:
+            extra_history: Sequence[Payout], ledger_used: bool) -> Result:
     companies = {c.credit_code: c for c in batch.companies}
     issues = list(batch.issues)
     history = merge_history(batch.history, extra_history, pack=pack, issues=issues)
@@ -188,7 +191,28 @@ def _assess(batch: Batch, *, year: int, pack: PolicyPack, params: Parameters,
         totals=totals(lines, clawbacks, pack=pack),
         issues=tuple(issues),
         interpretations=interpretations(params, pack),
+        notices=(*batch.notices, *run_notices(batch, works, ctx, ledger_used=ledger_used)),
     )
+
+
+def run_notices(batch: Batch, works: list[Work], ctx: Ctx, *, ledger_used: bool) -> list[Reason]:
+    """What the run as a whole must say: history that could not be checked, a year with nothing in it."""
+    out = []
+    if not batch.history_given and not ledger_used:
+        out.append(Reason(code="NO_HISTORY", message=ctx.pack.message("NO_HISTORY")))
+    claims = [w for w in works if w.approved_on is not None and w.hq is None]
+    in_year = any(w.approved_on.year == ctx.year for w in claims) or any(
+        1 <= ctx.year - h.recognised_on.year + 1 <= ctx.pack.hq_period for h in batch.hq_claims)
+    if (claims or batch.hq_claims) and not in_year:
+        years: dict[int, int] = defaultdict(int)
+        for w in claims:
+            years[w.approved_on.year] += 1
+        present = "、".join(f"{y} 年 {n} 项" for y, n in sorted(years.items()))
+        hq = "、".join(sorted({f"{h.recognised_on.year}–{h.recognised_on.year + ctx.pack.hq_period - 1} 年"
+                               for h in batch.hq_claims}))
+        out.append(Reason(code="EMPTY_YEAR", message=ctx.pack.message(
+            "EMPTY_YEAR", year=ctx.year, present=present or "无", hq=hq or "无")))
+    return out
 
 
 def build_works(batch: Batch, ctx: Ctx) -> list[Work]:
@@ -276,6 +300,48 @@ def step4_duplicates(works: list[Work], ctx: Ctx) -> None:
         group.sort(key=lambda w: w.sort_key)
         for w in group[1:]:
             w.decide("ineligible", ctx.msg("DUPLICATE_CLAIM", w.category.measure, first=group[0].claim_id))
+    step4_co_winners(works, ctx)
+
+
+def step4_co_winners(works: list[Work], ctx: Ctx) -> None:
+    """SPEC 2.2 step 4, co-winners (第6条、第24条 "每项"): the same normalised project or subject claimed in one
+    per-item category by two or more companies — in this batch (whatever became of the other company's claim) or
+    against history under this policy. The law pays per award, not per company: whether co-winners share one award
+    or each is paid is the bureau's decision (口径 co_winners). With ``review`` every such claim still alive waits
+    (pending CO_WINNERS, naming the other companies); with ``each`` each is assessed as if alone."""
+    if ctx.params.co_winners == "each":
+        return
+    claimants: dict[tuple, dict[str, list[str]]] = defaultdict(dict)  # (category, subject) → company → where
+    for w in works:
+        if _per_item(w.category) and w.hq is None and w.approved_on is not None and norm_subject(w.subject):
+            claimants[(w.category.code, norm_subject(w.subject))].setdefault(w.credit_code, []).append(
+                f"申报编号 {w.claim_id}")
+    if not claimants:
+        return
+    for p in ctx.history:
+        key = (p.category, norm_subject(p.subject))
+        if key in claimants:
+            claimants[key].setdefault(p.credit_code, []).append(f"已于 {p.paid_on} 兑现 {yuan_text(p.amount)} 元")
+    for w in works:
+        if not (w.alive and _per_item(w.category)):
+            continue
+        others = claimants.get((w.category.code, norm_subject(w.subject)), {})
+        if len(others) < 2:
+            continue
+        named = "；".join(f"{_company_name(ctx, code)}（{'、'.join(where)}）"
+                         for code, where in sorted(others.items()) if code != w.credit_code)
+        w.decide("pending", ctx.msg("CO_WINNERS", w.category.measure, label=w.category.label,
+                                    subject=w.subject, others=named))
+
+
+def _per_item(cat: Category | None) -> bool:
+    """A category paid per award (每项): keyed by its project or subject, with money."""
+    return cat is not None and cat.key == "subject" and not cat.honour_only and not cat.computed
+
+
+def _company_name(ctx: Ctx, code: str) -> str:
+    c = ctx.companies.get(code)
+    return f"{c.name}（{code}）" if c else code
 
 
 def step5_tiers(works: list[Work], ctx: Ctx) -> None:
@@ -315,32 +381,37 @@ def step6_history(works: list[Work], ctx: Ctx) -> None:
         cat = w.category
         w.entitlement = w.standard
         if cat.computed:
-            paid = by_key.get((w.credit_code, cat.code, str(ctx.year)), [])
+            paid = [x for x, _ in by_key.get((w.credit_code, cat.code, str(ctx.year)), [])]
             if paid:
-                p = max((x for x, _ in paid), key=lambda x: (x.paid_on, x.amount))  # not the history's order
-                w.decide("ineligible", ctx.msg("ALREADY_PAID", cat.measure, year=ctx.year, paid_on=p.paid_on,
-                                               paid=yuan_text(sum((x.amount for x, _ in paid), ZERO))))
+                w.decide("ineligible", ctx.msg("ALREADY_PAID", cat.measure, year=ctx.year,
+                                               paid=yuan_text(sum((x.amount for x in paid), ZERO)),
+                                               payouts=payouts_text(paid)))
             continue
-        paid = by_key.get(w.family_key, [])
-        if not paid:
+        paid_cats = by_key.get(w.family_key, [])
+        if not paid_cats:
             continue
-        total = sum((p.amount for p, _ in paid), ZERO)
-        top_p, top_cat = max(paid, key=lambda pc: (pc[1].tier, pc[0].paid_on))
-        if top_cat.tier == cat.tier:
-            w.decide("ineligible", ctx.msg("ALREADY_PAID", cat.measure, paid_on=top_p.paid_on, paid=yuan_text(total)))
-        elif top_cat.tier > cat.tier:
+        paid = [p for p, _ in paid_cats]
+        total = sum((p.amount for p in paid), ZERO)
+        top_cat = max(c.tier for _, c in paid_cats)
+        if top_cat == cat.tier:
+            w.decide("ineligible", ctx.msg("ALREADY_PAID", cat.measure, paid=yuan_text(total),
+                                           payouts=payouts_text(paid)))
+        elif top_cat > cat.tier:
+            higher = [p for p, c in paid_cats if c.tier == top_cat]
+            label = next(c.label for _, c in paid_cats if c.tier == top_cat)
             w.decide("ineligible", ctx.msg("SUPERSEDED_BY_HIGHER", cat.measure,
-                                           higher=f"已于 {top_p.paid_on} 兑现更高等级的{top_cat.label}"))
+                                           higher=f"已兑现更高等级的{label}：{payouts_text(higher)}"))
         elif cat.always_top_up:
             w.entitlement = max(ZERO, w.standard - total)
             w.reasons.append(ctx.msg("SAME_PROJECT_TOP_UP", cat.measure, paid=yuan_text(total),
-                                     amount=yuan_text(w.entitlement)))
+                                     payouts=payouts_text(paid), amount=yuan_text(w.entitlement)))
         elif ctx.params.tier_upgrade == "top_up":
             w.entitlement = max(ZERO, w.standard - total)
             w.reasons.append(ctx.msg("UPGRADE_TOP_UP", cat.measure, paid=yuan_text(total),
-                                     amount=yuan_text(w.entitlement)))
+                                     payouts=payouts_text(paid), amount=yuan_text(w.entitlement)))
         else:
-            w.reasons.append(ctx.msg("UPGRADE_FULL", cat.measure, paid=yuan_text(total)))
+            w.reasons.append(ctx.msg("UPGRADE_FULL", cat.measure, paid=yuan_text(total),
+                                     payouts=payouts_text(paid)))
 
 
 def step7_other_policies(works: list[Work], ctx: Ctx) -> None:
@@ -379,7 +450,9 @@ def step8_cap(works: list[Work], ctx: Ctx) -> dict[str, bool]:
             for w in wanting:
                 w.decide("pending", ctx.msg("MISSING_LOCAL_TAX"))
             continue
-        headroom = max(ZERO, company.local_retained_tax - paid_in_year(ctx, code))
+        earlier = [p for p in ctx.history_of(code) if p.reward_year == ctx.year]
+        already = sum((p.amount for p in earlier), ZERO)
+        headroom = max(ZERO, company.local_retained_tax - already)
         total = sum((w.entitlement for w in group), ZERO)
         if total <= headroom:
             capped[code] = False
@@ -390,8 +463,10 @@ def step8_cap(works: list[Work], ctx: Ctx) -> dict[str, bool]:
         for w, share in zip(group, shares):
             if share < w.entitlement:
                 w.payable = share
-                w.reasons.append(ctx.msg("CAP_REDUCED", cap=yuan_text(headroom), method=method,
-                                         amount=yuan_text(share)))
+                w.reasons.append(ctx.msg(
+                    "CAP_REDUCED", tax=yuan_text(company.local_retained_tax), year=ctx.year,
+                    paid=yuan_text(already) + (f"（{payouts_text(earlier)}）" if earlier else ""),
+                    cap=yuan_text(headroom), method=method, amount=yuan_text(share)))
     return capped
 
 
@@ -453,10 +528,14 @@ def finish_status(works: list[Work]) -> None:
 
 
 def under_this_policy(p: Payout, params: Parameters) -> bool:
-    """A payout counts under this policy when it was paid on or after the policy took effect (a payout under the
-    repealed 景府办发〔2018〕11号 does not block or top up a reward of this one, and is not clawed back by it:
-    通用条款 "按本措施所享受的"). 口径 history_scope = all counts every row of the history."""
-    return params.history_scope == "all" or p.paid_on >= params.validity_start
+    """A payout counts under this policy (通用条款 "按本措施所享受的", SPEC 2.2 step 6) when it was paid on or after
+    the policy took effect AND its reward year is not before the year the policy took effect: a 2022 achievement
+    paid late in 2023 was paid under the repealed 景府办发〔2018〕11号, so it neither blocks nor tops up a reward of
+    this one, does not use up this policy's cap, and is not clawed back by it. 口径 history_scope = all counts
+    every row of the history."""
+    if params.history_scope == "all":
+        return True
+    return p.paid_on >= params.validity_start and p.reward_year >= params.validity_start.year
 
 
 def merge_history(sheet: Iterable[Payout], ledger: Iterable[Payout], *, pack: PolicyPack,
@@ -474,6 +553,18 @@ def merge_history(sheet: Iterable[Payout], ledger: Iterable[Payout], *, pack: Po
             issues.append(Issue(sheet="已兑现奖励", row=p.row, column="兑现金额(元)", value=f"{p.amount:.2f}",
                                 message=f"与账本记录的金额 {other.amount:.2f} 不一致，以账本为准"))
     return out
+
+
+def payouts_text(payouts: Iterable[Payout]) -> str:
+    """Each payout a decision relies on, by date: "2023-12-20 兑现 500,000.00 元（已兑现奖励表第3行）、…"."""
+    return "、".join(f"{p.paid_on} 兑现 {yuan_text(p.amount)} 元（{_source_text(p)}）"
+                    for p in sorted(payouts, key=lambda p: (p.paid_on, p.source, p.row or 0, p.amount)))
+
+
+def _source_text(p: Payout) -> str:
+    if p.row is not None:
+        return f"{p.source}表第{p.row}行"
+    return "兑现账本" if p.source == "账本" else p.source
 
 
 def _payout_key(p: Payout) -> tuple:

@@ -48,8 +48,8 @@ def to_json(result: Result) -> dict[str, Any]:
     return {k: out[k] for k in _ORDER}
 
 
-_ORDER = ("schema", "policy", "year", "input", "parameters", "lines", "companies", "deposits", "clawbacks",
-          "totals", "issues")
+_ORDER = ("schema", "policy", "year", "input", "parameters", "notices", "lines", "companies", "deposits",
+          "clawbacks", "totals", "issues")
 #: the keys whose lists grow with the batch: written one compact object per line (see dumps)
 _ROWS = ("lines", "companies", "deposits", "clawbacks", "issues")
 
@@ -68,6 +68,7 @@ def _head(result: Result) -> dict[str, Any]:
         "year": result.year,
         "input": {"sha256": result.input_sha256},
         "parameters": result.parameters,
+        "notices": _reasons(result.notices),
     }
 
 

@@ -149,6 +149,14 @@ class Batch(Frozen):
     unreadable_history: tuple[str, ...] = ()
     issues: tuple[Issue, ...] = ()
     input_sha256: str = ""
+    #: what a user must be told before trusting the result (absent sheets, columns not read, …): shown in the
+    #: terminal summary, the 汇总 sheet, the JSON and the web page
+    notices: tuple["Reason", ...] = ()
+    #: the optional sheets the workbook does not have
+    absent_sheets: tuple[str, ...] = ()
+    #: the workbook has a history sheet (已兑现奖励): without it (and without a ledger) repeat payments and
+    #: top-ups cannot be checked, and the summary says so
+    history_given: bool = True
 
 
 # --------------------------------------------------------------------------- output
@@ -258,3 +266,6 @@ class Result(Frozen):
     totals: Totals
     issues: tuple[Issue, ...]
     interpretations: tuple[Any, ...] = ()  # subsidy.params.Interpretation: the 口径 in force
+    #: warnings about the run as a whole (absent sheets, columns not read, a year with nothing in it)
+    notices: tuple[Reason, ...] = ()
+Batch.model_rebuild()

@@ -28,6 +28,8 @@ def print_summary(result: Result, *, console: Console) -> None:
     counts = "，".join(f"{STATUS_LABELS[s]} {t.by_status.get(s, 0)}" for s in STATUSES)
     extra = "，".join(f"{status_label(s)} {n}" for s, n in t.by_status.items() if s not in STATUS_LABELS)
     console.print(f"申报 {len(result.lines)} 条：{counts}{'，' + extra if extra else ''}", highlight=False, markup=False)
+    for n in result.notices:
+        console.print(f"[yellow]注意：[/yellow]{escape(n.message)}", highlight=False)
 
     if t.by_payer:
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)

@@ -186,6 +186,13 @@ class PolicyPack:
     hq_qualifies: Callable[[str, str], bool]
     message: Callable[..., str]
     clawback_reasons: Callable[["Company", "Parameters"], tuple[str, ...]]
+    #: a label that could mean several categories → their codes (a row carrying it is refused, naming each)
+    ambiguous_labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: the choices of the computed (HQ) sheet's enumerated columns, for the template's dropdowns
+    hq_modes: tuple[str, ...] = ()
+    hq_qualifications: tuple[str, ...] = ()
+    #: how many reward years the computed (HQ) reward runs from its recognition year
+    hq_period: int = 5
 
     _by_code: dict[str, Category] = field(init=False, repr=False, compare=False)
     _by_label: dict[str, Category] = field(init=False, repr=False, compare=False)
@@ -206,6 +213,16 @@ class PolicyPack:
         from .text import norm_label
 
         return self._by_label.get(norm_label(label))
+
+    def ambiguous_readings(self, label: str) -> tuple[Category, ...]:
+        """The categories an ambiguous ``label`` could mean (empty when it is not ambiguous)."""
+        from .text import norm_label
+
+        wanted = norm_label(label)
+        for text, codes in self.ambiguous_labels.items():
+            if norm_label(text) == wanted:
+                return tuple(self._by_code[c] for c in codes)
+        return ()
 
     @property
     def computed_category(self) -> Category:

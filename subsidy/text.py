@@ -4,7 +4,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_WS = re.compile(r"\s+")
+#: white space of every kind (ideographic included) and the invisible format characters (zero-width space,
+#: joiners, word joiner, BOM) that make two equal-looking names differ
+_WS = re.compile(r"[\s\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]+")
 _NUM = re.compile(r"(\d+)")
 
 

@@ -98,7 +98,7 @@ def test_check_with_a_bad_year_is_refused(example, capsys):
 
 def test_check_on_a_missing_file_says_so(capsys):
     rc, _, err = run(["check", "/nonexistent/申报.xlsx", "--company", CIDUO, "--year", "2024"], capsys)
-    assert rc == 2 and err == "错误：找不到文件：/nonexistent/申报.xlsx\n"
+    assert rc == 2 and err == "错误：找不到申报汇总表：/nonexistent/申报.xlsx\n"
 
 
 def test_check_with_a_bad_config_is_refused(example, tmp_path, capsys):

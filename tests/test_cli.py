@@ -54,7 +54,7 @@ BAD_ARGS = [
     pytest.param(["assess", "x.xlsx", "--year", "2024", "--frob"], "错误：没有这个选项：--frob（用 --help 查看用法）",
                  id="an unknown option"),
     pytest.param(["frob"], "错误：没有这个命令：frob（用 subsidy --help 查看全部命令）", id="an unknown command"),
-    pytest.param(["assess", "/nonexistent/申报.xlsx", "--year", "2024"], "错误：找不到文件：/nonexistent/申报.xlsx",
+    pytest.param(["assess", "/nonexistent/申报.xlsx", "--year", "2024"], "错误：找不到申报汇总表：/nonexistent/申报.xlsx",
                  id="a missing input file"),
 ]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from helpers_uscc import uscc
-from workbooks import workbook_bytes
+from workbooks import complete, workbook_bytes
 
 from subsidy.cli import main
 from subsidy.workbook import guard
@@ -35,7 +35,7 @@ def workbook(path: Path, sheets: dict[str, list[list]] | None = None) -> Path:
             "申报事项": [["申报编号", "统一社会信用代码", "奖励类别", "项目或证书名称", "获批日期"],
                      ["2024-001", A, "省优良工程", "瓷都大厦", "2024-05-01"]],
         }
-    path.write_bytes(workbook_bytes(sheets))
+    path.write_bytes(workbook_bytes(complete(sheets)))
     return path
 
 
@@ -149,10 +149,10 @@ def _case(kind: str, tmp: Path) -> tuple[Path, str]:
         path.write_bytes(_ole("EncryptionInfo\0EncryptedPackage".encode("utf-16-le")))
         return path, "“in.xlsx”设有打开密码（已加密），请取消密码后再提交"
     if kind == "a workbook without the 企业 sheet":
-        workbook(path, {"Sheet1": [["x"]]})
+        workbook(path, {"Sheet1": []})
         return path, "“in.xlsx”中没有“企业”工作表（现有工作表：“Sheet1”）"
     if kind == "a missing path":
-        return tmp / "没有这个文件.xlsx", f"找不到文件：{tmp / '没有这个文件.xlsx'}"
+        return tmp / "没有这个文件.xlsx", f"找不到申报汇总表：{tmp / '没有这个文件.xlsx'}"
     if kind == "a zip bomb":
         bomb(workbook(tmp / "ok.xlsx"), path, inflated=guard.MAX_PART_BYTES + (1 << 20), lie=False)
         (tmp / "ok.xlsx").unlink()
@@ -285,7 +285,7 @@ def test_a_far_blank_formatted_cell_does_not_count_as_data(tmp_path, capsys):
 def test_a_far_cell_in_a_sheet_the_tool_does_not_read_is_left_alone(tmp_path, capsys):
     src = workbook(tmp_path / "ok.xlsx", {
         "企业": [["统一社会信用代码", "企业名称", "注册地"], [A, "甲建设", "珠山区"]],
-        "备注": [["说明"]],
+        "填表说明": [["说明"]],
     })
     path = rezip(src, tmp_path / "in.xlsx", edit={"xl/worksheets/sheet2.xml": lambda d: d.replace(
         b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>')})
@@ -296,10 +296,10 @@ def test_a_far_row_of_cells_without_references_counts_as_data(tmp_path, capsys):
     src = workbook(tmp_path / "ok.xlsx")
     path = rezip(src, tmp_path / "in.xlsx", edit={SHEET1: lambda d: d.replace(
         b"</sheetData>", b'<row r="1048576">' + b"<c><v>1</v></c>" * 12 + b"</row></sheetData>")})
-    # calamine would place the 12 cells in A1048576:L1048576: 1048576 rows × (4 + 12) columns at most
+    # calamine would place the 12 cells in A1048576:L1048576: 1048576 rows × (10 + 12) columns at most
     assert main(["assess", str(path), "--year", "2024", "-o", str(tmp_path / "out.xlsx")]) == 2
     assert capsys.readouterr().err == (
-        f"错误：“in.xlsx”的工作表“企业”数据区域过大（A1:P1048576，1048576 行 × 16 列，超过 {AREA} 个单元格的上限），"
+        f"错误：“in.xlsx”的工作表“企业”数据区域过大（A1:V1048576，1048576 行 × 22 列，超过 {AREA} 个单元格的上限），"
         "请删除远处多余的单元格后再提交\n")
 
 
@@ -307,9 +307,9 @@ def test_an_input_file_larger_than_the_limit_is_refused_before_it_is_read(tmp_pa
     path = workbook(tmp_path / "in.xlsx")
     monkeypatch.setattr(guard, "MAX_FILE_BYTES", 1024)
     code = main(["assess", str(path), "--year", "2024", "-o", str(tmp_path / "out.xlsx")])
-    size_mb = path.stat().st_size // guard.MB
     assert code == 2
-    assert capsys.readouterr().err == f"错误：“in.xlsx”过大（{size_mb} MB，上限 0 MB），不像是一份申报汇总表\n"
+    size = path.stat().st_size
+    assert capsys.readouterr().err == f"错误：“in.xlsx”过大（{size / 1024:.0f} KB，上限 1 KB），不像是申报汇总表\n"
 
 
 def test_a_zip_with_too_many_parts_is_refused(tmp_path, capsys, monkeypatch):

@@ -26,8 +26,8 @@ def doc():
 
 
 def test_top_level_keys_follow_the_schema(doc):
-    assert list(doc) == ["schema", "policy", "year", "input", "parameters", "lines", "companies", "deposits",
-                         "clawbacks", "totals", "issues"]
+    assert list(doc) == ["schema", "policy", "year", "input", "parameters", "notices", "lines", "companies",
+                         "deposits", "clawbacks", "totals", "issues"]
     assert doc["schema"] == "subsidy.assessment/1"
     assert doc["policy"] == {"id": "jdz-2023", "number": "景府办字〔2023〕2号",
                              "title": "景德镇市促进建筑业高质量发展的若干措施", "issued": "2023-01-13",

@@ -20,8 +20,11 @@ D = Decimal
 A, B, C, X = uscc(1), uscc(2), uscc(3), uscc(4)  # X is valid but never in 企业
 BAD_CHECK = A[:17] + ("0" if A[17] != "0" else "1")
 
-COMPANY_HEAD = ["统一社会信用代码", "企业名称", "注册地"]
-CLAIM_HEAD = ["申报编号", "统一社会信用代码", "奖励类别", "项目或证书名称", "获批日期"]
+# every column of each sheet (SPEC 4: a missing column refuses the file); rows may be shorter (blank cells)
+COMPANY_HEAD = ["统一社会信用代码", "企业名称", "注册地", "信用评价分", "列入黑名单", "拖欠农民工工资", "质量安全事故等级",
+                "弄虚作假", "地方留成税收(元)", "迁出日期"]
+CLAIM_HEAD = ["申报编号", "统一社会信用代码", "奖励类别", "项目或证书名称", "获批日期", "其他政策名称", "其他政策金额(元)",
+              "其他政策已兑现"]
 HQ_HEAD = ["申报编号", "统一社会信用代码", "迁入方式", "资质等级", "落户认定日期", "地方财政贡献(元)"]
 DEPOSIT_HEAD = ["统一社会信用代码", "项目名称", "工程价款结算总额(元)"]
 HISTORY_HEAD = ["统一社会信用代码", "奖励类别", "项目或证书名称", "奖励年度", "兑现日期", "兑现金额(元)"]
@@ -65,7 +68,7 @@ def unreadable(path: Path) -> str:
 
 def test_happy_path_all_five_sheets_columns_shuffled(tmp_path, pack):
     sheets = {
-        "说明": [["本表用于……"]],  # an unknown sheet: ignored
+        "填表说明": [["本表用于……"]],  # the template's instructions: a known sheet, not read
         "企业": [
             ["备注", "迁出日期", "地方留成税收（元）", "注册地", "质量安全事故等级", "企业名称", "信用评价分",
              "弄虚作假", "拖欠农民工工资", "列入黑名单", "统一社会信用代码"],
@@ -86,13 +89,19 @@ def test_happy_path_all_five_sheets_columns_shuffled(tmp_path, pack):
             ["其他政策已兑现", "其他政策金额(元)", "其他政策名称", "获批日期", "项目或证书名称", "奖励类别",
              "统一社会信用代码", "申报编号", "无关列"],
             ["是", "10万", "省级奖励", "2024-03-15", " 景德镇一号楼 ", "鲁班奖", A, "A-1", "x"],
-            [None, None, None, dt.date(2024, 4, 1), None, "综合资质", f" {A} ", None, None],
+            [None, None, None, dt.date(2024, 4, 1), None, "施工综合资质", f" {A} ", None, None],
         ],
     }
     path = write_xlsx(tmp_path / "in.xlsx", sheets)
     batch = read_workbook(path, pack=pack)
 
-    assert batch.issues == ()
+    # the two columns that are not the sheets' own are read nowhere, and said so
+    assert [(i.sheet, i.row, i.column) for i in batch.issues] == [("企业", 1, "备注"), ("申报事项", 1, "无关列")]
+    assert batch.issues[0].message == "未识别的列“备注”（A列）：不是本表规定的列，未读取，不影响核定"
+    assert [n.code for n in batch.notices] == ["UNKNOWN_COLUMNS"]
+    assert batch.notices[0].message == ("以下列不是规定的列，未读取（见数据问题表）：“企业”表的“备注”；"
+                                        "“申报事项”表的“无关列”")
+    assert batch.absent_sheets == ()
     assert batch.input_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
 
     a, b = batch.companies
@@ -124,20 +133,25 @@ def test_happy_path_all_five_sheets_columns_shuffled(tmp_path, pack):
     assert batch.rejected == batch.rejected_deposits == batch.invalid_companies == batch.unreadable_history == ()
 
 
-def test_only_the_company_sheet_is_required_and_optional_columns_may_be_absent(tmp_path):
+def test_only_the_company_sheet_is_required_and_each_absent_sheet_is_named(tmp_path):
     batch = read(tmp_path, {"企业": companies(A)})
     (a,) = batch.companies
     assert (a.credit_score, a.blacklisted, a.accident, a.local_retained_tax, a.moved_out_on) == (
         None, False, AccidentLevel.none, None, None)
     assert batch.claims == batch.hq_claims == batch.deposits == batch.history == ()
+    assert batch.absent_sheets == ("申报事项", "总部迁入", "质量保证金", "已兑现奖励")
+    assert [n.message for n in batch.notices] == [
+        "申报汇总表中没有“申报事项”表：本次没有资质、荣誉、基地、技术中心、标准、工法的申报",
+        "申报汇总表中没有“总部迁入”表：本次没有总部迁入奖励的申报",
+        "申报汇总表中没有“质量保证金”表：本次不计算工程质量保证金",
+        "申报汇总表中没有“已兑现奖励”表：没有往年已兑现奖励的记录"]
 
 
-def test_claim_sheet_without_optional_columns(tmp_path):
-    batch = read(tmp_path, {"企业": companies(A), "申报事项": [
+def test_a_claim_sheet_without_one_of_its_columns_is_refused_naming_every_missing_one(tmp_path):
+    path = write_xlsx(tmp_path / "in.xlsx", {"企业": companies(A), "申报事项": [
         ["奖励类别", "获批日期", "统一社会信用代码"], ["施工总承包一级资质", "2024-1-5", A]]})
-    (claim,) = batch.claims
-    assert (claim.claim_id, claim.category, claim.subject, claim.other_policy_amount) == (
-        "申报事项:2", "qual_grade1", "", D("0"))
+    assert unreadable(path) == ("工作表“申报事项”缺少列“申报编号”、“项目或证书名称”、“其他政策名称”、“其他政策金额(元)”、"
+                                "“其他政策已兑现”（表头在第1行）")
 
 
 def test_excel_row_numbers_count_leading_blank_rows_and_skipped_blank_rows(tmp_path):
@@ -158,20 +172,37 @@ def test_excel_row_numbers_count_leading_blank_rows_and_skipped_blank_rows(tmp_p
     assert (rej.row, rej.claim_id, rej.code) == (6, "K-1", "INVALID_ROW")
 
 
-def test_row_with_content_only_in_unknown_columns_is_blank(tmp_path):
-    sheets = {"企业": [COMPANY_HEAD + ["备注"], [A, "甲", "珠山区", ""], [None, None, None, "以下空白"]]}
+def _pad(row: list, width: int = len(COMPANY_HEAD)) -> list:
+    return row + [None] * (width - len(row))
+
+
+def test_a_row_with_content_only_in_an_unknown_column_is_blank_and_the_column_is_named(tmp_path):
+    sheets = {"企业": [COMPANY_HEAD + ["备注"], _pad([A, "甲", "珠山区"]) + [""],
+                       _pad([None, None, None]) + ["以下空白"]]}
     batch = read(tmp_path, sheets)
-    assert len(batch.companies) == 1 and batch.issues == ()
+    assert len(batch.companies) == 1
+    (issue,) = batch.issues
+    assert (issue.sheet, issue.row, issue.column, issue.value) == ("企业", 1, "备注", "备注")
+
+
+def test_data_under_a_blank_header_is_named_with_its_column_and_first_row(tmp_path):
+    sheets = {"企业": [COMPANY_HEAD, _pad([A, "甲", "珠山区"]) + [None, "联系人：张三"]]}
+    batch = read(tmp_path, sheets)
+    (issue,) = batch.issues
+    assert (issue.sheet, issue.row, issue.column) == ("企业", 2, "L列")
+    assert issue.message == "L列没有表头，其中的数据（第2行起）未读取，不影响核定；如是申报数据，请填入规定的列"
+    assert batch.notices[-1].message.endswith("“企业”表的L列（无表头）")
 
 
 def test_header_matching_ignores_surrounding_and_full_width_forms(tmp_path):
-    sheets = {"企业": [[" 统一社会信用代码 ", "企业名称\u3000", "注册地", "地方留成税收（元）"], [A, "甲", " 昌江区 ", "1万"]]}
-    (a,) = read(tmp_path, sheets).companies
+    head = [" 统一社会信用代码 ", "企业名称\u3000", "注册地", "地方留成税收（元）", "信用评价分", "列入\u200b黑名单",
+            "拖欠农民工工资", "质量安全事故等级", "弄虚作假", "迁出日期"]
+    (a,) = read(tmp_path, {"企业": [head, [A, "甲", " 昌江区 ", "1万"]]}).companies
     assert (a.region, a.local_retained_tax) == ("昌江区", D("10000.00"))
 
 
 def test_duplicate_header_column_reads_the_first_and_says_so(tmp_path):
-    sheets = {"企业": [COMPANY_HEAD + ["企业名称"], [A, "甲", "珠山区", "别名"]]}
+    sheets = {"企业": [COMPANY_HEAD + ["企业名称"], _pad([A, "甲", "珠山区"]) + ["别名"]]}
     batch = read(tmp_path, sheets)
     assert batch.companies[0].name == "甲"
     (issue,) = batch.issues
@@ -194,11 +225,11 @@ def test_read_bytes_equals_read_workbook(tmp_path, pack):
 
 def test_missing_path(tmp_path):
     path = tmp_path / "没有.xlsx"
-    assert unreadable(path) == f"找不到文件：{path}"
+    assert unreadable(path) == f"找不到申报汇总表：{path}"
 
 
 def test_directory_is_not_a_workbook(tmp_path):
-    assert unreadable(tmp_path) == f"“{tmp_path}”是文件夹，不是 Excel 工作簿"
+    assert unreadable(tmp_path) == f"“{tmp_path}”是文件夹，不是申报汇总表"
 
 
 def test_empty_file(tmp_path):
@@ -252,38 +283,56 @@ def test_legacy_xls(tmp_path):
 
 
 def test_no_company_sheet(tmp_path):
-    path = write_xlsx(tmp_path / "in.xlsx", {"Sheet1": [["x"]], "申报事项": [CLAIM_HEAD]})
+    path = write_xlsx(tmp_path / "in.xlsx", {"Sheet1": [], "申报事项": [CLAIM_HEAD]})
     assert unreadable(path) == "“in.xlsx”中没有“企业”工作表（现有工作表：“Sheet1”、“申报事项”）"
 
 
-def test_company_sheet_missing_a_required_column(tmp_path):
-    path = write_xlsx(tmp_path / "in.xlsx", {"企业": [["统一社会信用代码", "企业名称", "备注"], [A, "甲", ""]]})
-    assert unreadable(path) == "工作表“企业”缺少必需的列“注册地”（表头取第1行）"
+def test_company_sheet_missing_a_column_is_refused_naming_the_nearest_header(tmp_path):
+    head = [h if h != "信用评价分" else "信用评分" for h in COMPANY_HEAD]
+    path = write_xlsx(tmp_path / "in.xlsx", {"企业": [head + ["备注"], [A, "甲", "珠山区"]]})
+    assert unreadable(path) == ("工作表“企业”缺少列“信用评价分”（表头在第1行；表头中的“信用评分”不是规定的列名，"
+                                "是否就是“信用评价分”？）")
 
 
-def test_company_sheet_with_a_title_row_names_the_header_row_it_used(tmp_path):
-    path = write_xlsx(tmp_path / "in.xlsx", {"企业": [["2024年申报汇总表"], COMPANY_HEAD]}, first_row=2)
-    assert unreadable(path) == "工作表“企业”缺少必需的列“统一社会信用代码”、“企业名称”、“注册地”（表头取第2行）"
+def test_a_renamed_blacklist_header_refuses_the_file_rather_than_read_every_company_as_not_blacklisted(tmp_path):
+    head = [h if h != "列入黑名单" else "黑名单" for h in COMPANY_HEAD]
+    path = write_xlsx(tmp_path / "in.xlsx", {"企业": [head, [A, "甲", "珠山区", None, "是"]]})
+    assert unreadable(path) == ("工作表“企业”缺少列“列入黑名单”（表头在第1行；表头中的“黑名单”不是规定的列名，"
+                                "是否就是“列入黑名单”？）")
+
+
+def test_a_title_row_above_the_header_is_shown_as_an_issue_and_not_read(tmp_path):
+    batch = read(tmp_path, {"企业": [["2024年申报汇总表"], None, COMPANY_HEAD, [A, "甲", "珠山区"]]}, first_row=2)
+    assert [c.row for c in batch.companies] == [5]
+    (issue,) = batch.issues
+    assert (issue.sheet, issue.row, issue.value) == ("企业", 2, "2024年申报汇总表")
+    assert issue.message == "表头（第4行）上方的第2行不是数据，视为标题，未读取"
+
+
+def test_a_header_with_no_column_of_the_sheet_is_refused_naming_the_row_taken_as_header(tmp_path):
+    path = write_xlsx(tmp_path / "in.xlsx", {"企业": [["代码", "名称"], [A, "甲"]]})
+    assert unreadable(path).startswith("工作表“企业”缺少列“统一社会信用代码”、“企业名称”、“注册地”、")
 
 
 def test_blank_company_sheet(tmp_path):
     path = write_xlsx(tmp_path / "in.xlsx", {"企业": []})
-    assert unreadable(path) == "工作表“企业”是空的，缺少必需的列“统一社会信用代码”、“企业名称”、“注册地”"
+    assert unreadable(path) == ("工作表“企业”是空的，缺少必需的列“统一社会信用代码”、“企业名称”、“注册地”、“信用评价分”、"
+                                "“列入黑名单”、“拖欠农民工工资”、“质量安全事故等级”、“弄虚作假”、“地方留成税收(元)”、“迁出日期”")
 
 
 @pytest.mark.parametrize(
     ("sheet", "head", "missing"),
     [
-        ("申报事项", ["申报编号", "统一社会信用代码", "奖励类别"], "获批日期"),
-        ("总部迁入", ["统一社会信用代码", "迁入方式", "资质等级", "落户认定日期"], "地方财政贡献(元)"),
+        ("申报事项", [h for h in CLAIM_HEAD if h != "获批日期"], "获批日期"),
+        ("总部迁入", [h for h in HQ_HEAD if h != "地方财政贡献(元)"], "地方财政贡献(元)"),
         ("质量保证金", ["统一社会信用代码", "项目名称"], "工程价款结算总额(元)"),
-        ("已兑现奖励", ["统一社会信用代码", "奖励类别", "奖励年度", "兑现日期"], "兑现金额(元)"),
+        ("已兑现奖励", ["统一社会信用代码", "奖励类别", "奖励年度", "兑现日期", "项目或证书名称"], "兑现金额(元)"),
     ],
     ids=["claims", "hq", "deposits", "history"],
 )
 def test_optional_sheet_present_but_missing_a_required_column(tmp_path, sheet, head, missing):
     path = write_xlsx(tmp_path / "in.xlsx", {"企业": companies(A), sheet: [head]})
-    assert unreadable(path) == f"工作表“{sheet}”缺少必需的列“{missing}”（表头取第1行）"
+    assert unreadable(path) == f"工作表“{sheet}”缺少列“{missing}”（表头在第1行）"
 
 
 def test_optional_sheet_left_completely_blank_is_empty(tmp_path):
@@ -312,7 +361,8 @@ def test_read_bytes_names_the_upload(pack):
 
 
 def test_bad_company_row_gives_one_issue_per_bad_cell_and_is_left_out(tmp_path):
-    head = COMPANY_HEAD + ["信用评价分", "列入黑名单", "质量安全事故等级", "地方留成税收(元)", "迁出日期"]
+    head = ["统一社会信用代码", "企业名称", "注册地", "信用评价分", "列入黑名单", "质量安全事故等级", "地方留成税收(元)",
+            "迁出日期", "拖欠农民工工资", "弄虚作假"]
     sheets = {"企业": [head, [A, "", "火星", 120, "也许", "很大", "-5", "昨天"], [B, "乙", "高新区"]]}
     batch = read(tmp_path, sheets)
     assert [c.credit_code for c in batch.companies] == [B]
@@ -406,7 +456,8 @@ def test_claim_of_an_invalid_company(tmp_path):
 
 
 def test_bad_claim_cells_make_an_invalid_row_with_every_problem(tmp_path):
-    head = CLAIM_HEAD + ["其他政策金额(元)", "其他政策已兑现"]
+    head = ["申报编号", "统一社会信用代码", "奖励类别", "项目或证书名称", "获批日期", "其他政策金额(元)", "其他政策已兑现",
+            "其他政策名称"]
     sheets = {
         "企业": companies(A),
         "申报事项": [

@@ -10,6 +10,20 @@ import openpyxl
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def complete(sheets: dict[str, list[list]]) -> dict[str, list[list]]:
+    """The sheets with every column SPEC 4 requires: the missing headers appended right of the given ones (their
+    cells blank). For tests about something else than the column contract."""
+    from subsidy.workbook.reader import COLUMNS
+
+    out = {}
+    for name, rows in sheets.items():
+        if name in COLUMNS and rows:
+            head = list(rows[0])
+            rows = [head + [c for c in COLUMNS[name] if c not in head], *rows[1:]]
+        out[name] = rows
+    return out
+
+
 def workbook_bytes(sheets: dict[str, list[list]]) -> bytes:
     wb = openpyxl.Workbook()
     wb.remove(wb.active)

@@ -6,7 +6,8 @@
 
 Encoded (m5_reward_share): reward year k = Y − year(落户认定日期) + 1; k = 1, 2 → 100%, k = 3, 4, 5 → 50% of the
 year's 地方财政贡献 (rates: parameters.yaml hq_relocation.rate_by_year). Eligible only for 迁入方式 总部迁入 /
-设立子公司 and 资质等级 施工总承包一级 / 特级. Paid by the 受益财政 (split by ``city_share``).
+设立子公司 and 资质等级 施工总承包一级 / 特级 / 综合资质 ("一级（甲级）及以上": 综合资质 replaces 特级). Paid by the
+受益财政 (split by ``city_share``).
 
 Not encoded: 绿色通道 registration and 工业用地 land policy — services, no money.
 """
@@ -28,8 +29,8 @@ MESSAGES = {
     "HQ_PERIOD_OVER": "第5条：奖励期为自落户认定当年起五年，{year} 年为第 {k} 年，已超过",
     "HQ_RATE": "第5条：自落户认定当年起第 {k} 年，按地方财政贡献 {contribution} 元的 {pct} 奖励",
     ("NOT_ASSESSMENT_YEAR", 5): "第5条：落户认定日期 {date} 晚于核定年度 {year} 年",
-    ("ALREADY_PAID", 5): "第5条：{year} 年度的总部迁入奖励已于 {paid_on} 兑现 {paid} 元，不重复兑现",
-    "HQ_AFTER_EXPIRY_STOP": "口径 hq_after_expiry=stop：本措施有效期至 {end}，{year} 年度不再兑现",
+    ("ALREADY_PAID", 5): "第5条：{year} 年度的总部迁入奖励已兑现 {paid} 元（{payouts}），不重复兑现",
+    "HQ_AFTER_EXPIRY_STOP": "按口径“政策到期后的总部迁入奖励：停止兑现”，本措施有效期至 {end}，{year} 年度不再兑现",
 }
 
 
@@ -37,6 +38,8 @@ def _configure(data: dict) -> None:
     global MODES, QUALIFICATIONS, PERIOD, RATES
     MODES = tuple(data["modes"])
     QUALIFICATIONS = tuple(data["qualifications"])
+    global _QUALIFIED
+    _QUALIFIED = frozenset(_qualification_key(q) for q in QUALIFICATIONS)
     PERIOD = int(data["period_years"])
     RATES = DatedValue.from_yaml(data["rate_by_year"])
 
@@ -44,10 +47,14 @@ def _configure(data: dict) -> None:
 _NOTE = re.compile(r"\(.*?\)")  # 施工总承包一级(甲级) — after NFKC the brackets are ASCII
 
 
+def _qualification_key(text: str) -> str:
+    """施工总承包一级（甲级）资质 → 施工总承包一级: NFKC, no spaces, no bracketed note, no trailing 资质."""
+    return _NOTE.sub("", norm_label(text)).removesuffix("资质")
+
+
 def hq_qualifies(mode: str, qualification: str) -> bool:
-    """施工总承包一级（甲级）及以上: 一级 or 特级, written with or without 资质 and a bracketed note."""
-    q = _NOTE.sub("", norm_label(qualification)).removesuffix("资质")
-    return norm_label(mode) in MODES and q in QUALIFICATIONS
+    """施工总承包一级（甲级）及以上: 一级, 特级 or 综合资质, written with or without 资质 and a bracketed note."""
+    return norm_label(mode) in MODES and _qualification_key(qualification) in _QUALIFIED
 
 
 def hq_decision(claim: HqClaim, year: int, params: Parameters) -> HqDecision:

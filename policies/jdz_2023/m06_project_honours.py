@@ -15,6 +15,6 @@ CATEGORIES = ("luban", "azalea", "provincial_quality", "city_quality", "city_saf
 TITLE = "鼓励企业创先争优"
 MESSAGES = {
     ("SUPERSEDED_BY_HIGHER", 6): "第6条：同一项目获多项荣誉奖励的按最高荣誉奖励（{higher}）",
-    ("SAME_PROJECT_TOP_UP", 6): "第6条：同一项目获多项荣誉奖励的按最高荣誉奖励，已兑现 {paid} 元，补差 {amount} 元",
+    ("SAME_PROJECT_TOP_UP", 6): "第6条：同一项目获多项荣誉奖励的按最高荣誉奖励，已兑现 {paid} 元（{payouts}），补差 {amount} 元",
     "HONOR_ONLY": "第6条：对获得市优良工程、市安全文明工地的，给予通报表彰和信用加分（不发奖金）",
 }

@@ -51,7 +51,7 @@ def run_assessment(path: Path, *, year: int, config: Path | None, ledger: str | 
 
         extra = tuple(history(url, credit_codes={c.credit_code for c in batch.companies}, policy_id=pack.id))
     with console.status(f"正在核定 {len(batch.claims) + len(batch.hq_claims):,} 条申报…") if big else nullcontext():
-        return engine.assess(batch, year=year, pack=pack, params=prm, extra_history=extra)
+        return engine.assess(batch, year=year, pack=pack, params=prm, extra_history=extra, ledger_used=bool(url))
 
 
 LARGE_FILE = 1_000_000  # bytes: above this the terminal shows what stage a long run is in

@@ -17,6 +17,11 @@ in bounded memory:
 A sheet that merely *claims* a huge ``<dimension ref="A1:XFD1048576">`` costs nothing: neither this guard nor
 calamine allocates by the claimed dimension; only cells that exist count.
 
+While it streams the worksheet parts, the guard also notes the cells calamine would hand over as blank although
+they are not: error values (``<c t="e"><v>#N/A</v>``) and formulas without a computed value (written by a program,
+never opened in Excel). Read as blank, either could change money without a word (a blank 其他政策金额 is 0), so
+:func:`check_package` returns them per sheet, and the reader makes their rows pending, naming the value.
+
 Every refusal raises :class:`~subsidy.errors.UnreadableInput` with one Chinese sentence.
 """
 from __future__ import annotations
@@ -25,7 +30,7 @@ import re
 import struct
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from ..errors import UnreadableInput
@@ -65,6 +70,29 @@ _QUICK_ROW = re.compile(rb'<row r="([0-9]{1,7})"')
 _SHEET = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?sheet\s[^>]*>')
 _ATTR = re.compile(rb'([\w:.-]+)\s*=\s*"([^"]*)"')
 _REL = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?Relationship\s[^>]*>')
+# a cell start tag with its attributes, and what follows it up to its end tag (error cells and formulas only)
+_CELL_TAG = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\s([^>]*?)(/?)>')
+_CELL_END = re.compile(rb'</(?:[A-Za-z_][\w.-]*:)?c>')
+_VALUE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?v(?:\s[^>]*)?>([^<]*)</(?:[A-Za-z_][\w.-]*:)?v>')
+_FORMULA = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?f[\s>/]')
+_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
+_TYPE = re.compile(rb'\bt="([a-zA-Z]+)"')
+#: a chunk holding one of these may hold an error cell or a formula: only then is the part read again, exactly
+_SUSPECT = (b't="e"', b"<f", b":f")
+#: a cell that holds a value: its <v> or its inline string
+_VALUED = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:v|is)>")
+#: what the reader is told about a formula that has no computed value
+UNCALCULATED = "（公式未计算）"
+
+
+@dataclass
+class PackageInfo:
+    """What the guard learnt of a package it let through."""
+
+    #: sheet name → {(Excel row, 0-based column): error value or UNCALCULATED}
+    odd_cells: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)
+    #: the sheets with at least one cell that holds a value (``<v>`` or an inline string), whatever their size
+    valued: set[str] = field(default_factory=set)
 
 
 def _mb(n: int) -> str:
@@ -117,11 +145,23 @@ class _Area:
             self.max_col = max(self.max_col, hi)
             self.rows([r for _, r in found])
 
+    #: a row tag only places cells that carry no reference of their own: until such a cell is seen, row tags
+    #: (a formatted but empty row at the bottom of the sheet, say) do not grow the rectangle
+    counting_rows: bool = False
+    last_row_tag: int = 0
+
     def scan(self, window: bytes, chunk: bytes = b"") -> None:
         self.cells(_CELL.findall(window))
-        self.rows(_ROW.findall(window))
+        row_tags = _ROW.findall(window)
         if _LOOSE_CELL.search(window):  # never in what Excel, WPS or openpyxl write: only then count per row
             self.loose_cols = max(self.loose_cols, max(piece.count(b"<c") for piece in window.split(b"</row>")))
+            if not self.counting_rows and self.last_row_tag:
+                self.rows([str(self.last_row_tag).encode()])
+            self.counting_rows = True
+        if self.counting_rows:
+            self.rows(row_tags)
+        elif row_tags:
+            self.last_row_tag = max(self.last_row_tag, *(int(x) for x in row_tags))
         self.loose_rows += len(_LOOSE_ROW.findall(window))
 
     def size(self) -> tuple[int, int]:
@@ -176,10 +216,12 @@ class _QuickArea(_Area):
 
 
 def check_package(zf: zipfile.ZipFile, data: bytes, name: str, *,
-                  sheet_wanted: Callable[[str], bool] = lambda s: True) -> None:
+                  sheet_wanted: Callable[[str], bool] = lambda s: True) -> PackageInfo:
     """Refuse the package ``zf`` (opened on ``data``) if any part is hostile; ``name`` is used in messages.
 
-    ``sheet_wanted(sheet_name)`` says which sheets will be read: only their used rectangle is limited."""
+    ``sheet_wanted(sheet_name)`` says which sheets will be read: only their used rectangle is limited, and only
+    their error cells and uncalculated formulas are reported."""
+    info_out = PackageInfo()
     label = f"“{name}”"
     infos = zf.infolist()
     if len(infos) > MAX_PARTS:
@@ -199,7 +241,15 @@ def check_package(zf: zipfile.ZipFile, data: bytes, name: str, *,
         wanted = info.filename in sheets and sheet_wanted(sheets[info.filename])
         area = _QuickArea() if wanted else None
         xml = info.filename.endswith((".xml", ".rels", ".vml")) or wanted
-        total = _scan(data, info, label, xml=xml, area=area, total=total)
+        suspect: list[bool] = [False] if wanted else []
+        valued: list[bool] = [False] if info.filename in sheets else []
+        total = _scan(data, info, label, xml=xml, area=area, total=total, suspect=suspect, valued=valued)
+        if valued and valued[0]:
+            info_out.valued.add(sheets[info.filename])
+        if suspect and suspect[0]:
+            odd = _odd_cells(zf, info)
+            if odd:
+                info_out.odd_cells[sheets[info.filename]] = odd
         if area is not None and (area.loose or area.cells() > MAX_AREA_CELLS):
             # the quick bound is not good enough: measure the part again, exactly (hostile files only)
             area = _Area()
@@ -210,6 +260,36 @@ def check_package(zf: zipfile.ZipFile, data: bytes, name: str, *,
                 raise UnreadableInput(
                     f"{label}的工作表“{sheets[info.filename]}”数据区域过大（{first}:{last}，{rows} 行 × {cols} 列，"
                     f"超过 {MAX_AREA_CELLS:,} 个单元格的上限），请删除远处多余的单元格后再提交")
+    return info_out
+
+
+def _odd_cells(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict[tuple[int, int], str]:
+    """The error cells and the formulas without a value of one worksheet part (already checked for size)."""
+    try:
+        with zf.open(info) as f:
+            xml = f.read(MAX_PART_BYTES + 1)
+    except Exception:  # noqa: BLE001 - calamine will say the file is damaged
+        return {}
+    out: dict[tuple[int, int], str] = {}
+    for m in _CELL_TAG.finditer(xml):
+        attrs, closed = m.group(1), m.group(2)
+        if closed:
+            continue
+        end = _CELL_END.search(xml, m.end())
+        body = xml[m.end():end.start() if end else len(xml)]
+        t = _TYPE.search(attrs)
+        kind = t.group(1) if t else b"n"
+        value = _VALUE.search(body)
+        if kind == b"e":
+            what = (value.group(1).decode("utf-8", "replace").strip() if value else "") or "#错误"
+        elif _FORMULA.search(body) and kind not in (b"str", b"inlineStr") and not (value and value.group(1).strip()):
+            what = UNCALCULATED
+        else:
+            continue
+        ref = _REF.search(attrs)
+        if ref:
+            out[(int(ref.group(2)), column_number(ref.group(1).decode()) - 1)] = what
+    return out
 
 
 def _too_big(label: str, part: str) -> UnreadableInput:
@@ -224,8 +304,10 @@ def _damaged(label: str) -> UnreadableInput:
     return UnreadableInput(f"{label}已损坏，无法作为 Excel 工作簿读取")
 
 
-def _scan(data: bytes, info: zipfile.ZipInfo, label: str, *, xml: bool, area: _Area | None, total: int) -> int:
-    """Inflate one part chunk by chunk; return the running total of inflated bytes."""
+def _scan(data: bytes, info: zipfile.ZipInfo, label: str, *, xml: bool, area: _Area | None, total: int,
+          suspect: list[bool] | None = None, valued: list[bool] | None = None) -> int:
+    """Inflate one part chunk by chunk; return the running total of inflated bytes. ``suspect[0]`` is set when
+    the part may hold an error cell or a formula."""
     start = info.header_offset
     head = data[start:start + _LOCAL_HEADER.size]
     if len(head) < _LOCAL_HEADER.size:
@@ -257,6 +339,10 @@ def _scan(data: bytes, info: zipfile.ZipInfo, label: str, *, xml: bool, area: _A
                     "正常的 Excel 工作簿不会有，已拒绝读取")
             if area is not None:
                 area.scan(window, chunk)
+            if suspect and not suspect[0] and any(s in window for s in _SUSPECT):
+                suspect[0] = True
+            if valued and not valued[0] and _VALUED.search(window):
+                valued[0] = True
             tail = window[-_OVERLAP:]
     return total
 

@@ -1,12 +1,24 @@
 """The application workbook (申报汇总表, SPEC 4) read into a validated :class:`Batch`.
 
-The file is read once, with python-calamine. A file that is not a workbook at all (missing, not an .xlsx,
-corrupt, encrypted, no 企业 sheet, a required column missing) raises :class:`UnreadableInput`; anything wrong
-inside a row becomes an :class:`Issue` naming sheet, Excel row, column and value, and a claim row that cannot be
-used becomes a :class:`RejectedRow` so that it is still one line of the output (SPEC 2.2 step 1).
+The file is read once, with python-calamine. The input contract (SPEC 4) — nothing that can change money is
+dropped silently — is enforced before any row is read. These refuse the whole file with
+:class:`UnreadableInput` (one Chinese sentence naming the sheet or column and the nearest expected name):
+
+* not a regular file, too large, not an OOXML workbook (.xls, .xlsb, .ods, anything else — judged by content);
+* no 企业 sheet; two sheets whose names are equal after NFKC and removing all white space;
+* a sheet that carries data but is none of the five (nor the template's 填表说明, nor merge's 收件清单);
+* a hidden or very hidden sheet that carries data;
+* a sheet without one of its columns.
+
+What is read but not used is shown, never dropped: unrecognised columns (and data under a blank header), rows
+above the header, absent optional sheets become issues and notices. Anything wrong inside a row becomes an
+:class:`Issue` naming sheet, Excel row, column and value; a claim row that cannot be used becomes a
+:class:`RejectedRow` so that it is still one line of the output (SPEC 2.2 step 1) — an error cell (#N/A) or a
+formula without a computed value included.
 """
 from __future__ import annotations
 
+import difflib
 import gc
 import hashlib
 import io
@@ -17,7 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from python_calamine import CalamineWorkbook, PasswordError
+from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
 from ..errors import UnreadableInput
 from ..models import (
@@ -29,8 +41,10 @@ from ..models import (
     HqClaim,
     Issue,
     Payout,
+    Reason,
     RejectedRow,
 )
+from ..paths import read_input
 from ..policy import Category, PolicyPack
 from ..text import norm_label
 from ..uscc import problem
@@ -56,6 +70,10 @@ HQ = "总部迁入"
 DEPOSIT = "质量保证金"
 HISTORY = "已兑现奖励"
 SHEETS = (COMPANY, CLAIM, HQ, DEPOSIT, HISTORY)
+GUIDE = "填表说明"  # the template's instructions
+RECEIPTS = "收件清单"  # what `subsidy merge` received
+#: sheets a workbook may carry that assess does not read
+IGNORED_SHEETS = (GUIDE, RECEIPTS)
 
 C_ID = "申报编号"
 C_CODE = "统一社会信用代码"
@@ -84,13 +102,20 @@ C_YEAR = "奖励年度"
 C_PAID_ON = "兑现日期"
 C_PAID = "兑现金额(元)"
 
-#: sheet → (required columns, optional columns), from the one definition in schema.py (shared with the template);
-#: an optional column that is absent reads as blank
-COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    sh.name: (tuple(c.header for c in sh.columns if c.required), tuple(c.header for c in sh.columns if not c.required))
-    for sh in schema.SHEETS
-}
+#: sheet → its columns, from the one definition in schema.py (shared with the template); every one must be in the
+#: header (SPEC 4: a missing column refuses the file — an absent 列入黑名单 must never read as 否)
+COLUMNS: dict[str, tuple[str, ...]] = {sh.name: tuple(c.header for c in sh.columns) for sh in schema.SHEETS}
 assert tuple(COLUMNS) == SHEETS
+#: how many non-blank rows may stand above the header (a title): beyond that the header is not found
+_MAX_TITLE_ROWS = 5
+
+#: what an absent optional sheet means for the result (SPEC 4: named in the summary and 汇总)
+_ABSENT = {
+    CLAIM: "本次没有资质、荣誉、基地、技术中心、标准、工法的申报",
+    HQ: "本次没有总部迁入奖励的申报",
+    DEPOSIT: "本次不计算工程质量保证金",
+    HISTORY: "没有往年已兑现奖励的记录",
+}
 
 INVALID_ROW = "INVALID_ROW"
 UNKNOWN_COMPANY = "UNKNOWN_COMPANY"
@@ -109,41 +134,23 @@ _MAX_NAMED = 5
 
 def read_workbook(path: str | Path, *, pack: PolicyPack) -> Batch:
     """Read the application workbook at ``path``. Raises :class:`UnreadableInput` with one Chinese sentence."""
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-        if size > guard.MAX_FILE_BYTES and p.is_file():
-            raise UnreadableInput(f"“{p.name}”过大（{size // guard.MB} MB，上限 {guard.MAX_FILE_BYTES // guard.MB} MB），"
-                                  "不像是一份申报汇总表")
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise UnreadableInput(f"找不到文件：{path}") from None
-    except IsADirectoryError:
-        raise UnreadableInput(f"“{path}”是文件夹，不是 Excel 工作簿") from None
-    except PermissionError:
-        raise UnreadableInput(f"没有权限读取文件：{path}") from None
-    except OSError:
-        raise UnreadableInput(f"无法读取文件：{path}") from None
-    return read_bytes(data, pack=pack, name=p.name)
+    data = read_input(path, max_bytes=guard.MAX_FILE_BYTES, what="申报汇总表")
+    return read_bytes(data, pack=pack, name=Path(path).name)
 
 
 def read_bytes(data: bytes, *, pack: PolicyPack, name: str = "上传文件") -> Batch:
     """Read an application workbook given as bytes (an upload); ``name`` is used in messages."""
     sha = hashlib.sha256(data).hexdigest()
-    wb = _open(data, name)
+    wb, package = _open(data, name)
     # a bulk load makes hundreds of thousands of small objects: the cyclic collector would only rescan them
     # over and over (it doubles the time on 100k rows), so it pauses while the rows are read
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        by_name: dict[str, str] = {}
-        for actual in wb.sheet_names:
-            by_name.setdefault(norm_label(actual), actual)
-        if COMPANY not in by_name:
-            present = "、".join(f"“{s}”" for s in wb.sheet_names) or "无"
-            raise UnreadableInput(f"“{name}”中没有“{COMPANY}”工作表（现有工作表：{present}）")
-        # every present sheet is checked for its required columns before any row is read
-        tables = {s: _load_table(wb, by_name[s], s, name) if s in by_name else _Table(s) for s in SHEETS}
+        by_name = _sheet_contract(wb, name, package)
+        # every present sheet is checked for its columns before any row is read
+        tables = {s: _load_table(wb, by_name[s], s, name, package.odd_cells.get(by_name[s], {}))
+                  if s in by_name else _Table(s, present=False) for s in SHEETS}
         return _Reader(pack).batch(tables, sha)
     finally:
         wb.close()
@@ -151,10 +158,59 @@ def read_bytes(data: bytes, *, pack: PolicyPack, name: str = "上传文件") -> 
             gc.enable()
 
 
+def _nearest(name: str, candidates: Iterable[str]) -> str | None:
+    """The candidate closest to ``name`` (normalised), or None when nothing is close at all."""
+    pool = {norm_label(c): c for c in candidates if norm_label(c)}
+    found = difflib.get_close_matches(norm_label(name), list(pool), n=1, cutoff=0.5)
+    return pool[found[0]] if found else None
+
+
+def _sheet_contract(wb: CalamineWorkbook, name: str, package: guard.PackageInfo) -> dict[str, str]:
+    """SPEC 4's rules on sheets: which sheet is which (normalised name → actual name), or a refusal."""
+    label = f"“{name}”"
+    try:
+        meta = list(wb.sheets_metadata)
+    except Exception:  # noqa: BLE001
+        raise UnreadableInput(f"{label}已损坏，无法读取其工作表列表") from None
+    by_norm: dict[str, str] = {}
+    for m in meta:
+        key = norm_label(m.name)
+        if key in by_norm:
+            raise UnreadableInput(
+                f"{label}中有两个工作表的名称去掉空格后相同：“{by_norm[key]}”和“{m.name}”，无法确定该读取哪一个，"
+                "请删除或改名其中一个")
+        by_norm[key] = m.name
+    known = {*SHEETS, *IGNORED_SHEETS}
+    for m in meta:
+        if m.typ != SheetTypeEnum.WorkSheet:
+            continue  # a chart sheet holds no cells
+        key = norm_label(m.name)
+        hidden = m.visible != SheetVisibleEnum.Visible
+        if not hidden and key in known:
+            continue
+        if m.name not in package.valued and not package.odd_cells.get(m.name):
+            continue  # an empty sheet changes nothing (e.g. the Sheet1 Excel adds); judged from the XML, so a
+            # sheet assess never reads is not loaded just to be looked at
+        if hidden:
+            kind = "深度隐藏" if m.visible == SheetVisibleEnum.VeryHidden else "隐藏"
+            raise UnreadableInput(
+                f"{label}中的工作表“{m.name}”是{kind}的，但其中有数据：隐藏的数据既不能核定也不能忽略，"
+                "请取消隐藏并核对后保留在规定的表中，或删除该表")
+        near = _nearest(m.name, SHEETS)
+        hint = f"（最接近的规定表名是“{near}”）" if near else ""
+        raise UnreadableInput(
+            f"{label}中有无法识别的工作表“{m.name}”{hint}，其中的数据不会被核定：请改为规定的表名"
+            f"（{'、'.join(SHEETS)}），或删除该表")
+    if COMPANY not in by_norm:
+        present = "、".join(f"“{m.name}”" for m in meta) or "无"
+        raise UnreadableInput(f"{label}中没有“{COMPANY}”工作表（现有工作表：{present}）")
+    return {key: actual for key, actual in by_norm.items() if key in SHEETS}
+
+
 # --------------------------------------------------------------------------- opening the file
 
 
-def _open(data: bytes, name: str) -> CalamineWorkbook:
+def _open(data: bytes, name: str) -> tuple[CalamineWorkbook, guard.PackageInfo]:
     label = f"“{name}”"
     if not data:
         raise UnreadableInput(f"{label}是空文件（0字节），不是 Excel 工作簿")
@@ -172,16 +228,37 @@ def _open(data: bytes, name: str) -> CalamineWorkbook:
         names = zf.namelist()
     except Exception:  # noqa: BLE001 - any failure of the zip layer: the file is damaged
         raise UnreadableInput(f"{label}已损坏，无法作为 Excel 工作簿读取") from None
-    if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+    # only an OOXML workbook reaches calamine, whatever the file is called: calamine would open .xlsb and .ods
+    # too, and an .xlsb cell at XFD1048576 aborts the process before any guard of ours could see it
+    if "mimetype" in names and b"opendocument" in _small(zf, "mimetype"):
+        raise UnreadableInput(f"{label}是 OpenDocument 表格（.ods），不是 .xlsx 工作簿，请另存为 .xlsx 后再提交")
+    if "xl/workbook.bin" in names:
+        raise UnreadableInput(f"{label}是 Excel 二进制工作簿（.xlsb），不是 .xlsx 工作簿，请另存为 .xlsx 后再提交")
+    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
         raise UnreadableInput(f"{label}不是 Excel 工作簿（.xlsx）文件")
-    # zip bombs, XML entity declarations, a value cell at XFD1048576: refused before calamine allocates for them
-    guard.check_package(zf, data, name, sheet_wanted=lambda s: norm_label(s) in SHEETS)
+    # zip bombs, XML entity declarations, a value cell at XFD1048576: refused before calamine allocates for them;
+    # every sheet but the ones assess never reads (填表说明, 收件清单) is checked
+    package = guard.check_package(zf, data, name, sheet_wanted=lambda s: norm_label(s) not in IGNORED_SHEETS)
     try:
-        return CalamineWorkbook.from_filelike(io.BytesIO(data))
+        return CalamineWorkbook.from_filelike(io.BytesIO(data)), package
     except PasswordError:
         raise UnreadableInput(f"{label}设有打开密码（已加密），请取消密码后再提交") from None
     except Exception:  # noqa: BLE001 - calamine's own errors (zip, xml): the file is damaged
         raise UnreadableInput(f"{label}已损坏，无法作为 Excel 工作簿读取") from None
+
+
+def _small(zf: zipfile.ZipFile, part: str) -> bytes:
+    try:
+        with zf.open(part) as f:
+            return f.read(200)
+    except Exception:  # noqa: BLE001
+        return b""
+
+
+class ErrorCell(str):
+    """A cell calamine reads as blank although it is not: an error value (#N/A) or a formula never computed."""
+
+    __slots__ = ()
 
 
 @dataclass
@@ -189,18 +266,24 @@ class _Table:
     """One sheet: where its header is, which known column sits where, and its non-blank data rows."""
 
     sheet: str
+    present: bool = True
     header_row: int | None = None
     #: (Excel row, column → raw value), produced lazily and consumed once: a sheet's rows never all sit in memory
     #: beside the models made from them
     rows: Iterable[tuple[int, dict[str, Any]]] = ()
     issues: list[Issue] = field(default_factory=list)  # about the header itself
+    #: headers the sheet has that the reader does not read (shown in the summary and 数据问题)
+    unknown_columns: list[str] = field(default_factory=list)
+    #: column letter → first Excel row with data under a blank header (filled while the rows are read)
+    stray: dict[str, int] = field(default_factory=dict)
 
 
 def _quoted(names: Iterable[str]) -> str:
     return "、".join(f"“{n}”" for n in names)
 
 
-def _load_table(wb: CalamineWorkbook, actual: str, sheet: str, name: str) -> _Table:
+def _load_table(wb: CalamineWorkbook, actual: str, sheet: str, name: str,
+                odd: dict[tuple[int, int], str]) -> _Table:
     """The sheet's header is checked now; its data rows are read later, one at a time."""
     try:
         ws = wb.get_sheet_by_name(actual)
@@ -209,24 +292,45 @@ def _load_table(wb: CalamineWorkbook, actual: str, sheet: str, name: str) -> _Ta
         col0 = ws.start[1] if ws.start else 0
     except Exception:  # noqa: BLE001 - damaged sheet XML
         raise UnreadableInput(f"“{name}”已损坏，工作表“{actual}”无法读取") from None
-    required, optional = COLUMNS[sheet]
+    columns = COLUMNS[sheet]
     table = _Table(sheet)
+    wanted = {norm_label(c): c for c in columns}
+    # the header is the first non-blank row that names a column of the sheet; a title above it is shown
     header_i, header = None, None
+    above: list[tuple[int, list[Any]]] = []
     for i, r in enumerate(it):
-        if not all(is_blank(c) for c in r):
+        if all(is_blank(c) for c in r) and not any((i + 1, col0 + j) in odd for j in range(len(r))):
+            continue
+        if any(norm_label(cell_text(c)) in wanted for c in r) or len(above) >= _MAX_TITLE_ROWS:
             header_i, header = i, r
             break
+        above.append((i, r))
+    if header_i is None and above:  # no row names a column: the first non-blank row is the header that is wrong
+        header_i, header = above.pop(0)
+        above = []
     if header_i is None:
         if sheet == COMPANY:
-            raise UnreadableInput(f"工作表“{sheet}”是空的，缺少必需的列{_quoted(required)}")
+            raise UnreadableInput(f"工作表“{sheet}”是空的，缺少必需的列{_quoted(columns)}")
         return table  # an optional sheet left blank: no rows
     table.header_row = header_i + 1
-    wanted = {norm_label(c): c for c in required + optional}
+    for i, r in above:
+        text = " ".join(cell_text(c) for c in r if not is_blank(c))
+        table.issues.append(Issue(sheet=sheet, row=i + 1, column=None, value=text,
+                                  message=f"表头（第{header_i + 1}行）上方的第{i + 1}行不是数据，视为标题，未读取"))
     index: dict[str, int] = {}
+    blank_header: list[int] = []
     for j, cell in enumerate(header):
-        column = wanted.get(norm_label(cell_text(cell)))
+        text = cell_text(cell)
+        column = wanted.get(norm_label(text))
         if column is None:
-            continue  # unknown column: ignored
+            if is_blank(cell):
+                blank_header.append(j)
+            else:
+                table.unknown_columns.append(text)
+                table.issues.append(Issue(
+                    sheet=sheet, row=header_i + 1, column=text, value=text,
+                    message=f"未识别的列“{text}”（{column_letter(col0 + j)}列）：不是本表规定的列，未读取，不影响核定"))
+            continue
         if column in index:
             table.issues.append(
                 Issue(
@@ -240,17 +344,30 @@ def _load_table(wb: CalamineWorkbook, actual: str, sheet: str, name: str) -> _Ta
             )
             continue
         index[column] = j
-    missing = [c for c in required if c not in index]
+    missing = [c for c in columns if c not in index]
     if missing:
-        raise UnreadableInput(f"工作表“{sheet}”缺少必需的列{_quoted(missing)}（表头取第{header_i + 1}行）")
-    table.rows = _data_rows(it, header_i + 1, tuple(index.items()))
+        near = [(c, n) for c in missing if (n := _nearest(c, table.unknown_columns))]
+        hint = "".join(f"；表头中的“{n}”不是规定的列名，是否就是“{c}”？" for c, n in near[:3])
+        raise UnreadableInput(f"工作表“{sheet}”缺少列{_quoted(missing)}（表头在第{header_i + 1}行{hint}）")
+    table.rows = _data_rows(it, header_i + 1, tuple(index.items()), col0=col0, odd=odd,
+                            blank_header=tuple(blank_header), stray=table.stray, width=len(header))
     return table
 
 
-def _data_rows(it: Iterator[list[Any]], first: int, columns: tuple[tuple[str, int], ...]
-               ) -> Iterator[tuple[int, dict[str, Any]]]:
+def _data_rows(it: Iterator[list[Any]], first: int, columns: tuple[tuple[str, int], ...], *, col0: int,
+               odd: dict[tuple[int, int], str], blank_header: tuple[int, ...], stray: dict[str, int],
+               width: int) -> Iterator[tuple[int, dict[str, Any]]]:
     for i, r in enumerate(it, start=first):
         values = {c: r[j] for c, j in columns}
+        if odd:  # error values and uncalculated formulas read as blank: put back what they are
+            for c, j in columns:
+                mark = odd.get((i + 1, col0 + j))
+                if mark is not None:
+                    values[c] = ErrorCell(mark)
+        # data under a blank header, or right of the header, is not read: noted (once per column) to be shown
+        for j in (*blank_header, *range(width, len(r))):
+            if j < len(r) and not is_blank(r[j]):
+                stray.setdefault(column_letter(col0 + j), i + 1)
         # a row blank in every column we read is skipped (remarks in unknown columns do not make a row)
         if all(is_blank(v) for v in values.values()):
             continue
@@ -263,13 +380,23 @@ def _data_rows(it: Iterator[list[Any]], first: int, columns: tuple[tuple[str, in
 class _Row:
     """One data row being read: its raw values and the issues found in its cells."""
 
-    __slots__ = ("sheet", "row", "values", "bad")
+    __slots__ = ("sheet", "row", "values", "bad", "errors")
 
     def __init__(self, sheet: str, row: int, values: dict[str, Any]):
         self.sheet = sheet
         self.row = row
         self.values = values
         self.bad: list[Issue] = []
+        self.errors: frozenset[str] = frozenset()
+        odd = [c for c, v in values.items() if type(v) is ErrorCell]
+        if odd:  # each error cell is named once; the rest of the row reads it as blank without a second message
+            self.errors = frozenset(odd)
+            for c in odd:
+                v = str(values[c])
+                what = "公式没有计算结果（请在 Excel 中打开、重新计算并保存后再提交）" if v == guard.UNCALCULATED \
+                    else f"单元格是错误值“{v}”，请更正后再提交"
+                self.bad.append(Issue(sheet=sheet, row=row, column=c, value=v, message=f"{c}：{what}"))
+                values[c] = ""
 
     def raw(self, column: str) -> Any:
         return self.values.get(column, "")
@@ -279,6 +406,8 @@ class _Row:
         return v.strip() if type(v) is str else cell_text(v)
 
     def fail(self, column: str, message: str, value: str | None = None) -> None:
+        if column in self.errors:
+            return  # the cell's error value is already named: nothing more is known of it
         self.bad.append(
             Issue(
                 sheet=self.sheet,
@@ -346,6 +475,15 @@ class _Reader:
         self.companies: dict[str, Company] = {}
         self.invalid_rows: dict[str, list[int]] = {}
 
+    def unknown_category(self, label: str, *, also: str = "") -> str:
+        """Why ``label`` is not a category: ambiguous (naming each reading), or not one of the policy's."""
+        readings = self.pack.ambiguous_readings(label)
+        if readings:
+            named = "或".join(f"“{c.label}”（{c.article}，{c.standard_amount(self.pack.validity_start):,.0f} 元）"
+                             for c in readings)
+            return f"“{label}”有歧义：可能是{named}，请填写完整的奖励类别"
+        return f"“{label}”不是本政策的奖励类别{also}"
+
     def category(self, label: str) -> Category | None:
         """pack.category_by_label, cached per distinct raw text: 100k rows share a few labels, normalised once each."""
         try:
@@ -362,7 +500,27 @@ class _Reader:
         claims, hq_claims, rejected = self.read_claims(tables[CLAIM], tables[HQ], issues)
         deposits, rejected_deposits = self.read_deposits(tables[DEPOSIT], issues)
         history, unreadable = self.read_history(tables[HISTORY], issues)
+        notices: list[Reason] = []
+        absent = [s for s in SHEETS if not tables[s].present]
+        for s in absent:
+            notices.append(Reason(code="ABSENT_SHEET", message=f"申报汇总表中没有“{s}”表：{_ABSENT[s]}"))
+        not_read: list[str] = []
+        for s in SHEETS:
+            t = tables[s]
+            for letter, row in t.stray.items():  # known only now that the rows have been read
+                issues.append(Issue(sheet=s, row=row, column=f"{letter}列", value="",
+                                    message=f"{letter}列没有表头，其中的数据（第{row}行起）未读取，不影响核定；"
+                                            "如是申报数据，请填入规定的列"))
+            names = [*(f"“{c}”" for c in t.unknown_columns), *(f"{letter}列（无表头）" for letter in t.stray)]
+            if names:
+                not_read.append(f"“{s}”表的{'、'.join(names)}")
+        if not_read:
+            notices.append(Reason(code="UNKNOWN_COLUMNS",
+                                  message=f"以下列不是规定的列，未读取（见数据问题表）：{'；'.join(not_read)}"))
         return Batch(
+            notices=tuple(notices),
+            absent_sheets=tuple(absent),
+            history_given=tables[HISTORY].present,
             companies=tuple(companies),
             claims=tuple(claims),
             hq_claims=tuple(hq_claims),
@@ -526,7 +684,7 @@ class _Reader:
         else:
             category = self.category(label)
             if category is None:
-                r.fail(C_CATEGORY, f"“{label}”不是本政策的奖励类别")
+                r.fail(C_CATEGORY, self.unknown_category(label))
             elif category.computed:
                 r.fail(C_CATEGORY, f"“{label}”请填在“{HQ}”表，不能在“{CLAIM}”表申报")
                 category = None
@@ -630,7 +788,7 @@ class _Reader:
             else:
                 category = self.category(label)
                 if category is None:
-                    r.fail(C_CATEGORY, f"“{label}”不是本政策的奖励类别，也不是“{self.hq_label}”")
+                    r.fail(C_CATEGORY, self.unknown_category(label, also=f"，也不是“{self.hq_label}”"))
             subject = r.text(C_SUBJECT)
             year = r.parse(C_YEAR, parse_year, required=True)
             paid_on = r.parse(C_PAID_ON, parse_date, required=True)

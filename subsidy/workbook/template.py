@@ -15,7 +15,9 @@ from .schema import SHEETS
 
 ROWS = 2000  # rows that carry the dropdowns
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-OPTIONS = "选项"
+#: where the dropdowns' lists start on 填表说明 (column F, right of the four columns of instructions)
+OPTIONS_FIRST_COLUMN = 6
+OPTIONS_FIRST_ROW = 5
 
 
 def _choices(pack: PolicyPack) -> dict[str, list[str]]:
@@ -26,8 +28,8 @@ def _choices(pack: PolicyPack) -> dict[str, list[str]]:
         "质量安全事故等级": [a.value for a in AccidentLevel],
         "奖励类别": labels,
         "已兑现类别": [*[c.label for c in pack.categories if not c.honour_only and not c.computed], "总部迁入"],
-        "迁入方式": ["总部迁入", "设立子公司"],
-        "资质等级": ["施工总承包一级", "施工总承包特级"],
+        "迁入方式": list(pack.hq_modes),
+        "资质等级": list(pack.hq_qualifications),
     }
 
 
@@ -47,15 +49,12 @@ def write_template(path: str | Path, *, pack: PolicyPack) -> None:
     guide = wb.create_sheet("填表说明")
     choices = _choices(pack)
 
-    opts = wb.create_sheet(OPTIONS)
+    # the dropdowns' lists stand on 填表说明 (visible, and a sheet assess knows and skips), right of the
+    # instructions: a hidden sheet with data would be refused by the reader (SPEC 4), and rightly so
     refs: dict[str, str] = {}
-    for j, (name, values) in enumerate(choices.items(), start=1):
+    for j, (name, values) in enumerate(choices.items(), start=OPTIONS_FIRST_COLUMN):
         col = get_column_letter(j)
-        opts.cell(row=1, column=j, value=name)
-        for i, v in enumerate(values, start=2):
-            opts.cell(row=i, column=j, value=v)
-        refs[name] = f"{OPTIONS}!${col}$2:${col}${len(values) + 1}"
-    opts.sheet_state = "hidden"
+        refs[name] = f"{guide.title}!${col}${OPTIONS_FIRST_ROW + 1}:${col}${OPTIONS_FIRST_ROW + len(values)}"
 
     for sheet in SHEETS:
         ws = wb.create_sheet(sheet.name)
@@ -114,5 +113,11 @@ def write_template(path: str | Path, *, pack: PolicyPack) -> None:
             guide.append(["", col.header, "是" if col.required else "", col.hint])
     guide.append([])
     guide.append(["奖励类别", "", "", "、".join(choices["奖励类别"])])
+    for j, (name, values) in enumerate(choices.items(), start=OPTIONS_FIRST_COLUMN):  # written last: append()
+        col = get_column_letter(j)                                                    # goes below max_row
+        guide.cell(row=OPTIONS_FIRST_ROW, column=j, value=f"{name}（下拉选项）").font = Font(bold=True)
+        guide.column_dimensions[col].width = 22
+        for i, v in enumerate(values, start=OPTIONS_FIRST_ROW + 1):
+            guide.cell(row=i, column=j, value=v)
     with atomic_path(path) as tmp:
         wb.save(tmp)

@@ -291,6 +291,8 @@ def _summary(book: _Book, result: Result) -> None:
     c.append([label("追缴合计"), money(t.clawback)])
     c.append([label("追缴条数"), len(result.clawbacks)])
     c.append([label("数据问题"), len(result.issues)])
+    for n in result.notices:
+        c.append([label("注意"), n.message])
     c.append()
     c.append([label("签字")])
     for who in ("经办人", "审核人", "负责人", "日期"):
