@@ -237,9 +237,53 @@ def test_the_same_reward_twice_in_the_sheet_refuses_the_import(url, tmp_path):
 
 def test_a_workbook_without_the_history_sheet_is_refused(url, tmp_path, capsys):
     f = tmp_path / "申报.xlsx"
+    f.write_bytes(workbook_bytes({"企业": [HEADERS["企业"], company(A, "甲")]}))
+    rc, out, err = run("ledger", "import", f, "--approved-by", "王五", "--ledger", url, capsys=capsys)
+    assert (rc, out, err) == (2, "", "错误：“申报.xlsx”中没有“已兑现奖励”工作表（现有工作表：“企业”）\n")
+
+
+def test_a_renamed_history_sheet_is_refused_by_the_input_contract(url, tmp_path, capsys):
+    f = tmp_path / "申报.xlsx"
     f.write_bytes(workbook_bytes({"企业": [HEADERS["企业"]], "已兑现": [HEADERS["已兑现奖励"], ROWS[0]]}))
     rc, out, err = run("ledger", "import", f, "--approved-by", "王五", "--ledger", url, capsys=capsys)
-    assert (rc, out, err) == (2, "", "错误：“申报.xlsx”中没有“已兑现奖励”工作表（现有工作表：“企业”、“已兑现”）\n")
+    assert (rc, out) == (2, "")
+    assert err == ("错误：“申报.xlsx”中有无法识别的工作表“已兑现”（最接近的规定表名是“已兑现奖励”），其中的数据不会被核定："
+                   "请改为规定的表名（企业、申报事项、总部迁入、质量保证金、已兑现奖励），或删除该表\n")
+
+
+def test_a_hidden_sheet_with_data_refuses_a_history_file_without_a_company_sheet(url, tmp_path, capsys):
+    from openpyxl import load_workbook
+
+    f = history_file(tmp_path / "h.xlsx", ROWS[:1])
+    wb = load_workbook(f)
+    ws = wb.create_sheet("已兑现奖励（旧）")
+    ws.append(HEADERS["已兑现奖励"])
+    ws.append(ROWS[1])
+    ws.sheet_state = "hidden"
+    wb.save(f)
+    rc, out, err = run("ledger", "import", f, "--approved-by", "王五", "--ledger", url, capsys=capsys)
+    assert (rc, out) == (2, "")
+    assert err == ("错误：“h.xlsx”中的工作表“已兑现奖励（旧）”是隐藏的，但其中有数据：隐藏的数据既不能核定也不能忽略，"
+                   "请取消隐藏并核对后保留在规定的表中，或删除该表\n")
+    assert L.payouts(url) == []
+
+
+def test_an_unrecognised_column_is_named_and_the_rows_are_imported(url, tmp_path, capsys):
+    f = tmp_path / "h.xlsx"
+    f.write_bytes(workbook_bytes({"已兑现奖励": [[*HEADERS["已兑现奖励"], "备注"], [*ROWS[0], "补录"]]}))
+    rc, out, err = run("ledger", "import", f, "--approved-by", "王五", "--ledger", url, capsys=capsys)
+    assert (rc, err) == (0, "") and "导入 1 笔，合计 200,000.00 元" in out
+    assert "注意：“已兑现奖励”表第1行：未识别的列“备注”（G列）：不是本表规定的列，未读取，不影响核定" in out
+
+
+def test_a_column_given_twice_refuses_the_import(url, tmp_path, capsys):
+    f = tmp_path / "h.xlsx"
+    f.write_bytes(workbook_bytes({"已兑现奖励": [[*HEADERS["已兑现奖励"], "兑现金额(元)"], [*ROWS[0], 300000]]}))
+    with pytest.raises(L.BadImportFile) as e:
+        L.import_history(url, f, approved_by="王五")
+    assert e.value.items == ["“已兑现奖励”表第1行“兑现金额(元)”列：表头中此列出现多次，只读取第一次出现的F列，忽略G列"
+                              "（单元格内容“兑现金额(元)”）"]
+    assert L.payouts(url) == []
 
 
 def test_an_import_needs_the_name_of_who_imports(url, tmp_path, capsys):

@@ -169,11 +169,11 @@ def test_the_clawback_list_never_replaces_the_applications_it_read(url, fraud_ap
     rc, out, err = run("ledger", "clawback", "--applications", fraud_app, "-o", fraud_app, "--ledger", url,
                        capsys=capsys)
     assert (rc, out) == (2, "")
-    assert err == f"错误：输出文件 {fraud_app} 就是输入的申报汇总表，不能覆盖：请换一个输出文件名\n"
+    assert err == f"错误：--output 的输出文件“{fraud_app}”就是输入文件（--applications），写出会覆盖输入，请换一个文件名\n"
     assert fraud_app.read_bytes() == before
 
 
 def test_an_export_that_is_not_xlsx_is_refused(url, tmp_path, capsys):
     rc, out, err = run("ledger", "export", "-o", tmp_path / "x.csv", "--ledger", url, capsys=capsys)
-    assert (rc, out, err) == (2, "", f"错误：输出文件应为 .xlsx：{tmp_path / 'x.csv'}\n")
+    assert (rc, out, err) == (2, "", f"错误：--output 的输出文件“{tmp_path / 'x.csv'}”应以 .xlsx 结尾（输出的是 Excel 工作簿）\n")
     assert not (tmp_path / "x.csv").exists()

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from ..errors import SubsidyError
 from ..money import yuan_text
+from ..paths import Out, check_outputs
 from . import options
 
 ledger_app = typer.Typer(
@@ -45,14 +46,6 @@ def parse_date(text: str, option: str) -> dt.date:
         return dt.date(int(m[1]), int(m[2]), int(m[3]))
     except ValueError:
         raise BadArgument(f"{option} 的值“{text}”不是日期（应为 2024-03-15、2024/3/15 或 2024年3月15日）") from None
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    """Whether two paths name one file (an output must never replace an input)."""
-    try:
-        return a.exists() and b.exists() and a.samefile(b)
-    except OSError:
-        return a.resolve() == b.resolve()
 
 
 def check_year(year: int | None) -> int | None:
@@ -153,6 +146,8 @@ def import_cmd(
     console = Console()
     console.print(f"账本：{L.db.shown(L.resolve_url(ledger))}")
     _outcome(console, out, verb="导入", paid_on=None)
+    for note in out.notes:
+        console.print(f"注意：{note}")
     if out.new:
         console.print(f"导入的记录没有出资财政，在账本列表、追缴清单和审计中显示为“{L.store.UNRECORDED_TREASURY}”。")
 
@@ -198,6 +193,7 @@ def export_cmd(
     from .. import ledger as L
     from ..ledger.export import write_history_workbook
 
+    check_outputs([Out("--output", output, xlsx=True)])
     pack = _pack(policy)
     rows = L.payouts(ledger, policy_id=pack.id, credit_codes=[company] if company else None, year=check_year(year))
     write_history_workbook(rows, output, pack=pack)
@@ -222,8 +218,7 @@ def clawback_cmd(
 
     if record and not (approved_by and approved_by.strip()):
         raise BadArgument("登记追缴（--record）时须用 --approved-by 写明经办人")
-    if output is not None and _same_file(output, applications):
-        raise BadArgument(f"输出文件 {output} 就是输入的申报汇总表，不能覆盖：请换一个输出文件名")
+    check_outputs([Out("--output", output, xlsx=True)], inputs={"--applications": applications})
     pack = _pack(policy)
     prm = P.load(config, pack)
     batch = read_workbook(applications, pack=pack)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -79,6 +79,7 @@ class LedgerPayout:
 class RecordOutcome:
     new: tuple[LedgerPayout, ...] = ()
     same: tuple[LedgerPayout, ...] = ()  # already in the ledger (the same result, or the same file, again)
+    notes: tuple[str, ...] = ()  # what was shown but not read (an import's unrecognised columns, a title row)
 
     @property
     def unchanged(self) -> int:
@@ -411,7 +412,8 @@ def import_history(url: str | None, path: str | Path, *, approved_by: str, polic
             source=SOURCE_IMPORT, source_row=p.row, where=where))
     if problems:
         raise BadImportFile(problems, name=hw.name)
-    return _write(url, pack, incoming, approved_by=approved_by)
+    out = _write(url, pack, incoming, approved_by=approved_by)
+    return replace(out, notes=tuple(f"“{i.sheet}”表第{i.row}行：{i.message}" for i in hw.notes))
 
 
 def issue_text(i: Issue) -> str:
