@@ -7,6 +7,7 @@ batch: the advice can never disagree with the assessment. Deposit advice asks th
 
 ``Advice.amount`` is the money the advice is about: what following it gains or saves, what the cap cuts, what is
 at stake in a row to correct; ``0.00`` when acting brings nothing; ``None`` when no number applies.
+``Advice.is_gain`` splits gains (money to be had by acting) from notes, for the page and the terminal.
 """
 from __future__ import annotations
 
@@ -24,11 +25,22 @@ from .policy import Category, PolicyPack
 NO_CAP = Decimal("1000000000000000")
 
 
+#: advice whose amount is money the company can gain (or save) by acting on it; the rest are notes (what the cap
+#: leaves, what is to be returned, what brings nothing, what next year holds)
+GAIN_CODES = frozenset({"PRECONDITIONS_FAILED", "MISSING_LOCAL_TAX", "FIX_ROW", "CAP_BINDS", "OTHER_POLICY_PAYS_MORE",
+                        "OTHER_YEAR", "DEPOSIT_NEXT_CUT", "DEPOSIT_TOP_CUT", "UPGRADE_BEFORE_EXPIRY"})
+
+
 @dataclass(frozen=True)
 class Advice:
     code: str
     message: str
     amount: Decimal | None = None
+
+    @property
+    def is_gain(self) -> bool:
+        """Money the company can gain by acting on this advice (never a gain of 0.00)."""
+        return self.code in GAIN_CODES and self.amount is not None and self.amount > 0
 
 
 def y(x: Decimal) -> str:

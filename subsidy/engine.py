@@ -311,24 +311,26 @@ def step4_co_winners(works: list[Work], ctx: Ctx) -> None:
     (pending CO_WINNERS, naming the other companies); with ``each`` each is assessed as if alone."""
     if ctx.params.co_winners == "each":
         return
-    claimants: dict[tuple, dict[str, list[str]]] = defaultdict(dict)  # (category, subject) → company → where
+    # (category, subject) → company → [(sort key, where)]: named in a fixed order, whatever the rows' order
+    claimants: dict[tuple, dict[str, list[tuple]]] = defaultdict(dict)
     for w in works:
         if _per_item(w.category) and w.hq is None and w.approved_on is not None and norm_subject(w.subject):
             claimants[(w.category.code, norm_subject(w.subject))].setdefault(w.credit_code, []).append(
-                f"申报编号 {w.claim_id}")
+                ((0, w.sort_key), f"申报编号 {w.claim_id}"))
     if not claimants:
         return
     for p in ctx.history:
         key = (p.category, norm_subject(p.subject))
         if key in claimants:
-            claimants[key].setdefault(p.credit_code, []).append(f"已于 {p.paid_on} 兑现 {yuan_text(p.amount)} 元")
+            claimants[key].setdefault(p.credit_code, []).append(
+                ((1, (p.paid_on, p.amount)), f"已于 {p.paid_on} 兑现 {yuan_text(p.amount)} 元"))
     for w in works:
         if not (w.alive and _per_item(w.category)):
             continue
         others = claimants.get((w.category.code, norm_subject(w.subject)), {})
         if len(others) < 2:
             continue
-        named = "；".join(f"{_company_name(ctx, code)}（{'、'.join(where)}）"
+        named = "；".join(f"{_company_name(ctx, code)}（{'、'.join(text for _, text in sorted(where))}）"
                          for code, where in sorted(others.items()) if code != w.credit_code)
         w.decide("pending", ctx.msg("CO_WINNERS", w.category.measure, label=w.category.label,
                                     subject=w.subject, others=named))

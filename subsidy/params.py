@@ -178,7 +178,9 @@ def load(path: str | Path | None, pack: PolicyPack) -> Parameters:
     try:
         raw = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"配置文件 {p} 不是有效的 TOML：{e}") from None
+        from .tomlerrors import describe
+
+        raise ConfigError(f"配置文件 {p} {describe(e, text)}") from None
     return apply(base, raw, pack)
 
 

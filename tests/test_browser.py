@@ -6,7 +6,9 @@ otherwise they go to a temporary folder and the work tree stays clean.
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import shutil
 import socket
 import threading
@@ -21,6 +23,7 @@ SHOTS = Path(os.environ.get("SUBSIDY_SCREENSHOTS") or Path(os.environ.get("TMPDI
 CHROMIUM = os.environ.get("SUBSIDY_CHROMIUM") or shutil.which("chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SHOTS_REFRESH = bool(os.environ.get("SUBSIDY_SCREENSHOTS"))
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
@@ -94,12 +97,11 @@ def fill_claim(row, category: str, subject: str, date: str) -> None:
     row.locator("input[name=claim_date]").fill(date)
 
 
-def test_a_company_fills_the_form_adds_claim_rows_and_reads_its_result(server, page):
-    page.goto(server + "/")
-    page.set_viewport_size(PHONE)
-    shoot(page, "selfcheck-form-phone.png", PHONE)
+def fill_typical_company(page) -> None:
+    """A typical company: three claims (one superseded), one deposit project."""
     page.fill("input[name=year]", "2024")
     page.fill("input[name=name]", "景德镇瓷都建设集团有限公司")
+    page.fill("input[name=credit_code]", "91360203MA0001018A")
     page.select_option("select[name=region]", "珠山区")
     page.fill("input[name=credit_score]", "85")
     page.fill("input[name=local_retained_tax]", "100万")
@@ -118,18 +120,60 @@ def test_a_company_fills_the_form_adds_claim_rows_and_reads_its_result(server, p
     page.click("#submit")
     page.wait_for_selector("#result")
 
+
+def test_a_company_fills_the_form_adds_claim_rows_and_reads_its_result(server, page):
+    page.goto(server + "/")
+    page.set_viewport_size(PHONE)
+    shoot(page, "selfcheck-form-phone.png", PHONE)
+    fill_typical_company(page)
+
     assert page.inner_text("#total-payable") == "1,000,000.00 元"
     assert page.locator("#preconditions li.pass").count() == 7
     claims = page.inner_text("#claims-result")
     assert "第6条：同一项目获多项荣誉奖励的按最高荣誉奖励" in claims
     assert page.inner_text("#cap-headroom") == "0.00 元"  # 封顶余量: exactly at the local tax
-    advice = page.inner_text("#advice")
-    assert "封顶生效：应得合计 1,000,000.00 元" not in advice  # 1,000,000 ≤ 1,000,000: the cap does not bind
-    assert "信用评价分达到 90 分及以上（现为 85 分）" in advice and "259,500.00 元" in advice
-    assert "若在 2028-01-12 前获批施工总承包特级资质，按就高不重复补差可再得 500,000.00 元" in advice
-    assert page.locator("#advice li[data-code=LOWER_TIER_NO_GAIN]").count() == 1
+    gains = page.inner_text("#advice-gains")
+    assert "封顶生效：应得合计 1,000,000.00 元" not in gains  # 1,000,000 ≤ 1,000,000: the cap does not bind
+    assert "信用评价分达到 90 分及以上（现为 85 分）" in gains and "+259,500.00 元" in gains
+    assert "若在 2028-01-12 前获批施工总承包特级资质，按就高不重复补差可再得 500,000.00 元" in gains
+    assert "0.00 元" not in gains.replace("500,000.00 元", "").replace("259,500.00 元", "")
+    assert page.locator("#advice-gains .money", has_text="+0.00").count() == 0  # nothing is a gain of 0.00 元
+    assert page.locator("#advice-notes li[data-code=LOWER_TIER_NO_GAIN]").count() == 1
+    assert page.locator("#advice-notes .money").count() == 0  # notes carry no amount badge
     shoot(page, "selfcheck-result-phone.png", PHONE, "#result")
     shoot(page, "selfcheck-result-desktop.png", DESKTOP, "#result")
+
+
+def pdf_pages(pdf: Path) -> list[str]:
+    """The text of each page (pdftotext), so the test reads what the paper says."""
+    import subprocess
+
+    out = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return out.rstrip("\f").split("\f")
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="pdftotext (poppler-utils) missing")
+def test_printing_the_self_check_gives_the_report_alone_on_at_most_two_pages(server, page, tmp_path):
+    page.goto(server + "/")
+    fill_typical_company(page)
+    page.emulate_media(media="print")
+    assert not page.locator("#check-form").is_visible() and not page.locator("header.top").is_visible()
+    pdf = tmp_path / "自查结果.pdf"
+    page.pdf(path=str(pdf), format="A4", print_background=True, prefer_css_page_size=True)
+    pages = pdf_pages(pdf)
+    assert 1 <= len(pages) <= 2, f"{len(pages)} pages"
+    paper = re.sub(r"\s+", "", "".join(pages))
+    assert "自查结果：景德镇瓷都建设集团有限公司" in paper and "统一社会信用代码91360203MA0001018A" in paper
+    assert "2024年度" in paper and f"自查日期{dt.date.today()}" in paper
+    assert "本结果是企业根据自己填写的情况所做的自查，不是主管部门的核定决定" in paper
+    for form_word in ("开始自查", "添加申报事项", "企业情况", "上传申报表", "打印自查结果"):
+        assert form_word not in paper, form_word
+    assert "核定合计1,000,000.00元" in paper
+    if SHOTS_REFRESH:
+        import subprocess
+
+        subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(SHOTS / "selfcheck-print")],
+                       check=True)
 
 
 def test_a_form_mistake_is_shown_in_chinese_and_the_form_keeps_the_values(server, page):
@@ -145,15 +189,23 @@ def test_a_form_mistake_is_shown_in_chinese_and_the_form_keeps_the_values(server
     assert page.input_value("input[name=claim_subject]") == "钢结构滑移工法"
 
 
-def test_uploading_the_example_workbook_downloads_a_schedule_that_opens(server, page, example, tmp_path):
+def test_uploading_the_example_shows_a_summary_and_downloads_a_schedule_that_opens(server, page, example, tmp_path):
     from openpyxl import load_workbook
 
     page.goto(server + "/upload")
     page.set_input_files("input[name=file]", str(example))
     page.fill("input[name=year]", "2024")
-    shoot(page, "upload-desktop.png", DESKTOP)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#summary")
+    assert page.inner_text("#summary-total") == "7,370,000.00 元"
+    payers = page.inner_text("#summary-payers")
+    assert [ln.split("\t")[0] for ln in payers.splitlines()][:3] == ["珠山区财政", "昌江区财政", "浮梁县财政"]
+    assert "待补正\t5 条" in page.inner_text("#summary-status")
+    assert "申报事项 第31行 获批日期" in page.inner_text("#summary-issues")
+    shoot(page, "upload-summary-desktop.png", DESKTOP)
+    shoot(page, "upload-summary-phone.png", PHONE)
     with page.expect_download() as info:
-        page.click("button[type=submit]")
+        page.click("#download")
     download = info.value
     assert download.suggested_filename == "奖励明细表-2024.xlsx"
     target = tmp_path / download.suggested_filename
@@ -161,6 +213,29 @@ def test_uploading_the_example_workbook_downloads_a_schedule_that_opens(server, 
     wb = load_workbook(target, read_only=True)
     assert {"汇总", "奖励明细", "企业汇总", "质量保证金"} <= set(wb.sheetnames)
     wb.close()
+
+
+def test_the_blank_template_downloads_from_the_upload_page(server, page, tmp_path):
+    from openpyxl import load_workbook
+
+    page.goto(server + "/upload")
+    with page.expect_download() as info:
+        page.click("#template-link")
+    target = tmp_path / info.value.suggested_filename
+    info.value.save_as(target)
+    assert target.name == "申报汇总表.xlsx"
+    assert {"企业", "申报事项", "填表说明"} <= set(load_workbook(target, read_only=True).sheetnames)
+
+
+def test_the_deposit_calculator_answers_like_the_command(server, page):
+    page.goto(server + "/deposit")
+    page.fill("input[name=amount]", "1,000万")
+    page.fill("input[name=score]", "85")
+    page.click("#deposit-form button[type=submit]")
+    page.wait_for_selector("#deposit-result")
+    assert page.inner_text("#deposit-amount") == "105,000.00 元"
+    assert "信用评价分达到 90 分及以上：比例 0.75%，可再少缴 30,000.00 元" in page.inner_text("#deposit-cuts")
+    shoot(page, "deposit-phone.png", PHONE)
 
 
 def test_a_bad_upload_gets_the_cli_message_on_the_page(server, page, tmp_path):
@@ -178,5 +253,9 @@ def test_the_policy_page_renders_every_measure(server, page):
     assert page.locator("section.measure").count() == 25
     assert page.locator("section.measure.computed").count() == 7
     assert "第18条" in page.inner_text("main")
-    shoot(page, "policy-phone.png", PHONE)
+    assert page.locator("#toc li a").count() == 26
+    page.set_viewport_size(PHONE)
+    page.click("#toc a[href='#m18']")
+    page.wait_for_function("Math.abs(document.getElementById('m18').getBoundingClientRect().top) < 40")
+    shoot(page, "policy-phone.png", PHONE, "#top")
     shoot(page, "policy-desktop.png", DESKTOP)

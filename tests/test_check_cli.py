@@ -41,6 +41,14 @@ def test_check_explains_every_claim_of_the_company_and_gives_computed_advice(exa
     assert "建议" in out and "若在 2028-01-12 前获批施工总承包特级资质，按就高不重复补差可再得 500,000.00 元" in out
 
 
+def test_check_lists_gains_first_and_notes_apart_with_no_gain_of_zero(example, capsys):
+    rc, out, _ = run(["check", example, "--company", CIDUO, "--year", "2024"], capsys)
+    gains = out[out.index("建议：可多得或少缴的金额"):out.index("提示")]
+    notes = out[out.index("提示"):]
+    assert "【500,000.00 元】" in gains and "【0.00 元】" not in out
+    assert "申报编号 2024-002（杜鹃花奖“瓷都大厦”）增加奖励 0 元" in notes
+
+
 def test_check_json_is_the_assessment_schema_for_that_company_plus_advice(example, capsys):
     rc, out, err = run(["check", example, "--company", CHANGJIANG, "--year", "2024", "--json", "-"], capsys)
     assert rc == 0
@@ -88,7 +96,7 @@ def test_an_unknown_company_is_one_chinese_line_and_exit_2(example, capsys):
 
 def test_check_without_company_is_a_usage_error(example, capsys):
     rc, _, err = run(["check", example, "--year", "2024"], capsys)
-    assert rc == 2 and err == "错误：缺少参数 --company（用 --help 查看用法）\n"
+    assert rc == 2 and err == "错误：缺少参数 --company（用 subsidy check --help 查看用法）\n"
 
 
 def test_check_with_a_bad_year_is_refused(example, capsys):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -11,31 +12,80 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from subsidy.cli import app, main
+from subsidy.cli import command, main, zh
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "申报汇总表-2024.xlsx"
 EXE = shutil.which("subsidy", path=str(Path(sys.executable).parent)) or "subsidy"
 
 
-def all_commands(group=app, prefix=()):
-    import typer.main
-
-    cmd = typer.main.get_command(group)
-    stack = [(prefix, cmd)]
-    while stack:
-        path, c = stack.pop()
-        yield path
-        for name, sub in getattr(c, "commands", {}).items():
-            stack.append((path + (name,), sub))
+def all_commands():
+    """Every command and group of the CLI, walked from the click tree the CLI runs: a new command is covered."""
+    return [path for path, _cmd in zh.walk(command())]
 
 
-@pytest.mark.parametrize("path", sorted(all_commands()), ids=lambda p: " ".join(p) or "subsidy")
-def test_every_command_has_chinese_help(path, capsys):
+#: ASCII words --help may show besides option names, metavars and command names (taken from the tree itself):
+#: file formats and products a clerk must type or recognise, the ledger's environment variable and URL forms,
+#: policy ids and the TOML keys of 口径 files
+FORMAT_WORDS = {"JSON", "TOML", "xlsx", "SQLite", "PostgreSQL", "SQLAlchemy", "URL", "SUBSIDY_LEDGER",
+                "sqlite:///ledger.db", "postgresql+psycopg", "subsidy"}
+_ASCII_WORD = re.compile(r"(?<![\w-])-{0,2}[A-Za-z][\w.+:/|@*-]*")
+
+
+def help_allowlist() -> set[str]:
+    from policies import PACKS
+    from subsidy.params import KEYS
+
+    allowed = set(FORMAT_WORDS) | set(PACKS) | set(KEYS)
+    for path, cmd in zh.walk(command()):
+        allowed.update(path)
+        for p in cmd.params + [cmd.get_help_option(command().make_context("subsidy", [], resilient_parsing=True))]:
+            allowed.update(p.opts)
+            allowed.update(p.secondary_opts)
+            if p.metavar:
+                allowed.update(re.split(r"[|\s]", p.metavar))
+    return {w for w in allowed if w}
+
+
+def english_words(text: str, allowed: set[str]) -> list[str]:
+    return [w for w in (t.rstrip(".:/") for t in _ASCII_WORD.findall(text)) if w not in allowed]
+
+
+def help_text(path, capsys, monkeypatch) -> str:
+    monkeypatch.setenv("COLUMNS", "80")
     assert main([*path, "--help"]) == 0
-    out = capsys.readouterr().out
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("path", all_commands(), ids=lambda p: " ".join(p) or "subsidy")
+def test_every_command_and_group_has_help_in_chinese_from_the_first_word(path, capsys, monkeypatch):
+    out = help_text(path, capsys, monkeypatch)
+    assert out.strip().startswith(f"用法：{' '.join(('subsidy',) + path)} [选项]")
     assert "显示本帮助并退出" in out
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in out.split("Usage")[-1][:400])
+    assert english_words(out, help_allowlist()) == []
+    for tag in ("<", ">", "{", "}", "[[", "Usage", "OPTIONS", "TEXT", "INTEGER", "…\n"):
+        assert tag not in out, tag
+
+
+def test_the_help_check_catches_english(capsys, monkeypatch):
+    """The checker itself: English words and type tags are found, the allowed names pass."""
+    allowed = help_allowlist()
+    assert english_words("用法：subsidy assess [选项] IN.xlsx --year 年度 URL", allowed) == []
+    assert english_words("Usage: subsidy [OPTIONS] <int> TEXT Show this message", allowed) == [
+        "Usage", "OPTIONS", "int", "TEXT", "Show", "this", "message"]
+
+
+def test_usage_lines_name_arguments_without_braces_and_optional_ones_in_brackets(capsys, monkeypatch):
+    assert help_text(["assess"], capsys, monkeypatch).strip().startswith("用法：subsidy assess [选项] IN.xlsx")
+    assert help_text(["audit"], capsys, monkeypatch).strip().startswith("用法：subsidy audit [选项] [SCHEDULE.xlsx]")
+    assert help_text([], capsys, monkeypatch).strip().startswith("用法：subsidy [选项] 命令 [参数]…")
+
+
+def test_help_at_80_columns_folds_long_chinese_text_instead_of_cutting_it(capsys, monkeypatch):
+    out = help_text(["assess"], capsys, monkeypatch)
+    flat = re.sub(r"[\s│]", "", out)
+    assert "奖励明细表输出路径（默认：输入文件名-奖励明细表-年度.xlsx）" in flat
+    assert "…" not in out.replace("[参数]…", "")
 
 
 def run_cli(args, capsys):
@@ -45,15 +95,25 @@ def run_cli(args, capsys):
 
 
 BAD_ARGS = [
-    pytest.param(["assess"], "错误：缺少参数 IN.xlsx（用 --help 查看用法）", id="assess without a file"),
-    pytest.param(["assess", "x.xlsx"], "错误：缺少参数 --year（用 --help 查看用法）", id="assess without a year"),
+    pytest.param(["assess"], "错误：缺少参数 IN.xlsx（用 subsidy assess --help 查看用法）", id="assess without a file"),
+    pytest.param(["assess", "x.xlsx"], "错误：缺少参数 --year（用 subsidy assess --help 查看用法）", id="assess without a year"),
     pytest.param(["assess", "x.xlsx", "--year", "abc"], "错误：参数 --year 的值“abc”无效，应为整数",
                  id="a year that is not a number"),
     pytest.param(["assess", "x.xlsx", "--year", "1800"], "错误：核定年度“1800”无效（应为 2000–2100 之间的年份）",
                  id="a year out of range"),
-    pytest.param(["assess", "x.xlsx", "--year", "2024", "--frob"], "错误：没有这个选项：--frob（用 --help 查看用法）",
-                 id="an unknown option"),
-    pytest.param(["frob"], "错误：没有这个命令：frob（用 subsidy --help 查看全部命令）", id="an unknown command"),
+    pytest.param(["assess", "x.xlsx", "--year", "2024", "--frob"],
+                 "错误：没有这个选项“--frob”（用 subsidy assess --help 查看用法）", id="an unknown option"),
+    pytest.param(["assess", "x.xlsx", "--yaer", "2024"], "错误：没有这个选项“--yaer”，是否要用“--year”？",
+                 id="a mistyped option"),
+    pytest.param(["frob"], "错误：没有这个命令“frob”（用 subsidy --help 查看用法）", id="an unknown command"),
+    pytest.param(["asses"], "错误：没有这个命令“asses”，是否要用“assess”？", id="a mistyped command"),
+    pytest.param(["ledger", "recrod"], "错误：没有这个命令“recrod”，是否要用“record”？", id="a mistyped subcommand"),
+    pytest.param(["ledger", "frob"], "错误：没有这个命令“frob”（用 subsidy ledger --help 查看用法）",
+                 id="an unknown subcommand"),
+    pytest.param(["assess", "x.xlsx", "--year"], "错误：选项 --year 需要一个值", id="an option without its value"),
+    pytest.param(["assess", "x.xlsx", "y.xlsx", "--year", "2024"],
+                 "错误：多余的参数：y.xlsx（用 subsidy assess --help 查看用法）", id="an extra argument"),
+    pytest.param(["deposit", "--json=yes", "--amount", "1"], "错误：选项 --json 不带值", id="a flag given a value"),
     pytest.param(["assess", "/nonexistent/申报.xlsx", "--year", "2024"], "错误：找不到申报汇总表：/nonexistent/申报.xlsx",
                  id="a missing input file"),
 ]
@@ -134,3 +194,49 @@ def test_the_console_script_assesses_the_example(tmp_path):
                         "--json", str(tmp_path / "o.json")], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert json.loads((tmp_path / "o.json").read_text(encoding="utf-8"))["totals"]["payable"] == "7370000.00"
+
+
+TOML_ERRORS = [
+    pytest.param("cap_allocation = priority\n",
+                 "第1行第18列：值无效（文字须加英文引号，如 cap_allocation = \"priority\"；数字和日期不加引号）",
+                 id="an unquoted word"),
+    pytest.param("min_credit_score = 70 75\n", "第1行第23列：一项配置之后应换行（一行只能写一项）", id="two values"),
+    pytest.param("[city_share]\n珠山区 = 0.3\n",
+                 "第2行第1列：无法识别的语句（每行应为 名称 = 值，或 [表名]；含中文的名称须加引号，如 \"珠山区\" = 0.3）",
+                 id="an unquoted Chinese key"),
+    pytest.param('cap_allocation = "priority\n', "第1行第27列：字符串缺少结尾的引号（字符串不能跨行）",
+                 id="an unterminated string"),
+    pytest.param("min_credit_score = 70\nmin_credit_score = 75\n", "第2行第22列：同一配置项写了两次", id="a key twice"),
+    pytest.param("min_credit_score =", "第1行第19列：值无效（文字须加英文引号，如 cap_allocation = \"priority\"；数字和日期不加引号）",
+                 id="a value missing at the end of the file"),
+    pytest.param("[city_share\n", "第1行第12列：表名之后缺少“]”", id="an unclosed table name"),
+]
+
+
+@pytest.mark.parametrize("text, where_and_why", TOML_ERRORS)
+def test_a_bad_toml_is_explained_in_chinese_with_line_and_column(text, where_and_why, tmp_path, capsys):
+    cfg = tmp_path / "口径.toml"
+    cfg.write_text(text, encoding="utf-8")
+    code, out, err = run_cli(["policy", "--config", cfg], capsys)
+    assert code == 2 and out == ""
+    assert err == f"错误：配置文件 {cfg} {where_and_why}\n"
+
+
+def test_every_tomllib_message_has_a_chinese_translation():
+    """Messages tomllib can raise (from its source) all match an entry; none falls through to 格式有误."""
+    from subsidy.tomlerrors import translate
+
+    english = ["Invalid statement", "Expected newline or end of document after a statement", "Expected ']'",
+               "Found invalid character '\\x01'", "Cannot declare ('a',) twice", "Cannot overwrite a value",
+               "Expected ']' at the end of a table declaration", "Cannot mutate immutable namespace ('a',)",
+               "Expected ']]' at the end of an array declaration", "Cannot redefine namespace ('a',)",
+               "Expected '=' after a key in a key/value pair", "Invalid initial character for a key part",
+               "Unclosed array", "Duplicate inline table key 'a'", "Unclosed inline table",
+               "Unescaped '\\' in a string", "Invalid hex value", "Escaped character is not a Unicode scalar value",
+               "Unterminated string", "Illegal character '\\n'", "Illegal character '\\x00'",
+               "Invalid date or datetime", "Invalid value"]
+    for msg in english:
+        zh_text = translate(msg)
+        assert zh_text != "格式有误" and not re.search(r"[A-Za-z]{4,}", zh_text.replace("cap_allocation", "")
+                                                        .replace("priority", "")), msg
+    assert translate("Something new") == "格式有误"

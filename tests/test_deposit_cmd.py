@@ -64,7 +64,7 @@ def test_the_terminal_report_names_rate_deposit_base_old_and_saving(capsys):
     (["--amount", "-5"], "错误：参数 --amount 的值“-5”无效：金额“-5”为负数，金额不能为负"),
     (["--amount", "100", "--credit-score", "101"], "错误：参数 --credit-score 的值“101”无效：信用评价分“101”超过满分100分"),
     (["--amount", "100", "--credit-score", "好"], "错误：参数 --credit-score 的值“好”无效：“好”不是有效的分数（应为数字，如 85 或 92.5）"),
-    ([], "错误：缺少参数 --amount（用 --help 查看用法）"),
+    ([], "错误：缺少参数 --amount（用 subsidy deposit --help 查看用法）"),
 ])
 def test_bad_input_is_one_chinese_line_and_exit_2(capsys, args, message):
     assert main(["deposit", *args]) == 2

@@ -43,7 +43,7 @@ BAD = [
                  id="a share above one"),
     pytest.param('validity = ["2028-01-01", "2023-01-01"]\n', "配置项 validity 的结束日期 2023-01-01 早于开始日期 2028-01-01",
                  id="validity ending before it starts"),
-    pytest.param('min_credit_score = \n', "不是有效的 TOML", id="a file that is not TOML"),
+    pytest.param('min_credit_score = \n', "第1行第20列：值无效", id="a file that is not TOML"),
 ]
 
 

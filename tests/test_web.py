@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import re
 import warnings
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,36 @@ def test_the_policy_page_lists_every_measure_and_the_parameters(client):
     for n in range(1, 25):
         assert f"第{n}条" in t
     assert "通用条款" in t and "信用评价分下限" in t and "不核算" in t
+
+
+def test_the_policy_page_has_contents_linking_every_measure_and_no_english_or_internal_notes(client):
+    html = client.get("/policy").text
+    links = re.findall(r'<a href="#(m\d+|params)">', html)
+    assert len(links) == 26 and all(f'id="{x}"' in html for x in links)
+    body = text(re.sub(r"<(script|style).*?</\1>", "", html, flags=re.S))
+    assert re.findall(r"[A-Za-z]{3,}", body) == []  # no TOML keys or values (min_credit_score, all, each…)
+    assert "待财政局确认" not in body and "TODO" not in body
+
+
+def test_the_self_check_report_prints_with_who_when_and_that_it_is_not_a_decision(client):
+    import datetime as dt
+
+    r = client.post("/check", data=FORM | {"credit_code": "91360203MA0001018A"})
+    t = text(r.text)
+    assert "统一社会信用代码 91360203MA0001018A · 2024 年度" in t and f"自查日期 {dt.date.today()}" in t
+    assert "不是主管部门的核定决定" in t
+    assert re.search(r'<section class="card no-print" id="form-card">', r.text), "the form is not printed"
+    css = client.get("/static/style.css").text
+    assert "@media print" in css and "@page" in css
+
+
+def test_advice_is_split_into_gains_and_notes_and_no_gain_is_zero(client):
+    r = client.post("/check", data=FORM)
+    gains = re.search(r'id="advice-gains">(.*?)</ol>', r.text, re.S).group(1)
+    notes = re.search(r'id="advice-notes">(.*?)</ul>', r.text, re.S).group(1)
+    amounts = re.findall(r'<span class="money">\+([\d,.]+) 元</span>', gains)
+    assert amounts and all(a != "0.00" for a in amounts)
+    assert 'data-code="LOWER_TIER_NO_GAIN"' in notes and 'class="money"' not in notes
 
 
 def test_the_form_answers_with_the_same_report_and_advice_as_check(client):
@@ -134,14 +165,76 @@ def test_blank_claim_rows_are_ignored(client):
     assert r.status_code == 200 and "没有申报事项" in text(r.text)
 
 
-def test_uploading_the_example_returns_the_award_schedule(client, example):
+def embedded_schedule(html: str) -> bytes:
+    """The schedule the summary page carries in its download link (data: URL, base64)."""
+    import base64
+
+    m = re.search(r'id="download" href="data:application/vnd\.openxmlformats-officedocument\.spreadsheetml\.sheet;'
+                  r'base64,([A-Za-z0-9+/=]+)" download="([^"]+)"', html)
+    assert m, "no download link"
+    return base64.b64decode(m.group(1))
+
+
+def test_uploading_the_example_shows_a_summary_with_the_schedule_to_download(client, example):
     r = client.post("/upload", files={"file": ("申报汇总表-2024.xlsx", example)}, data={"year": "2024"})
-    assert r.status_code == 200
-    assert r.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    assert "filename*=UTF-8''%E5%A5%96%E5%8A%B1%E6%98%8E%E7%BB%86%E8%A1%A8-2024.xlsx" in r.headers["content-disposition"]
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert r.headers["cache-control"] == "no-store"
-    wb = load_workbook(io.BytesIO(r.content))
+    t = text(r.text)
+    assert "核定摘要：2024 年度" in t and "核定总额 7,370,000.00 元" in t
+    for label, n in (("全额核定", 12), ("核减", 6), ("不予奖励", 12), ("待补正", 5), ("仅通报表彰", 2)):
+        assert f"{label} {n} 条" in t
+    payers = re.findall(r"<tr><th>([^<]+财政)</th>", r.text)
+    assert payers == ["珠山区财政", "昌江区财政", "浮梁县财政", "乐平市财政", "高新区财政", "昌南新区财政", "市财政"]
+    assert "数据问题（6 处）" in t and "申报事项 第31行 获批日期" in t
+    assert 'download="奖励明细表-2024.xlsx"' in r.text
+    wb = load_workbook(io.BytesIO(embedded_schedule(r.text)))
     assert "奖励明细" in wb.sheetnames and "汇总" in wb.sheetnames
+    rows = list(wb["奖励明细"].iter_rows(values_only=True))
+    header = next(r for r in rows if r and "核定金额" in r)
+    paid = header.index("核定金额")
+    total = sum(Decimal(str(r[paid])) for r in rows[rows.index(header) + 1:] if r and isinstance(r[paid], (int, float)))
+    assert total == Decimal("7370000")
+
+
+def test_the_blank_template_downloads_as_the_template_command_writes_it(client, tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    r = client.get("/template")
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    assert r.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert "filename*=UTF-8''%E7%94%B3%E6%8A%A5%E6%B1%87%E6%80%BB%E8%A1%A8.xlsx" in r.headers["content-disposition"]
+    wb = load_workbook(io.BytesIO(r.content))
+    assert {"企业", "申报事项", "总部迁入", "质量保证金", "已兑现奖励", "填表说明"} <= set(wb.sheetnames)
+    assert list(tmp_path.iterdir()) == [], "nothing kept"
+
+
+@pytest.mark.parametrize("amount, score", [("1,000万", "85"), ("10000000", "92"), ("8,650万", ""), ("0.5", "79.5")])
+def test_the_deposit_page_shows_what_the_deposit_command_computes(client, amount, score, capsys):
+    import json
+
+    from subsidy.cli import main
+
+    assert main(["deposit", "--amount", amount, "--json"] + (["--credit-score", score] if score else [])) == 0
+    f = json.loads(capsys.readouterr().out)
+    t = text(client.get("/deposit", params={"amount": amount, "score": score}).text)
+    from decimal import Decimal
+
+    from subsidy.money import yuan_text
+
+    assert f"质量保证金 {yuan_text(Decimal(f['deposit']))} 元" in t
+    assert f"按基准比例 1.5% {yuan_text(Decimal(f['base_deposit']))} 元 比基准少缴 {yuan_text(Decimal(f['saving']))} 元" in t
+    assert f"按原比例 3% {yuan_text(Decimal(f['old_deposit']))} 元 比原比例少缴 {yuan_text(Decimal(f['saving_vs_old']))} 元" in t
+    for c in f["next_cuts"]:
+        assert f"信用评价分达到 {c['credit_score']} 分及以上" in t and yuan_text(Decimal(c["saving"])) in t
+
+
+def test_the_deposit_page_explains_bad_input_in_chinese(client):
+    r = client.get("/deposit", params={"amount": "abc", "score": "101"})
+    assert r.status_code == 400
+    t = text(r.text)
+    assert "工程价款结算总额(元)：“abc”不是有效的金额" in t and "信用评价分：信用评价分“101”超过满分100分" in t
+    assert client.get("/deposit").status_code == 200 and "计算结果" not in client.get("/deposit").text
 
 
 def test_uploads_leave_nothing_behind(client, example, tmp_path, monkeypatch):

@@ -1,7 +1,8 @@
 """The command line: `subsidy …`. Each command lives in its own module, listed in COMMAND_MODULES.
 
 The library raises named exceptions (subsidy.errors); here each becomes one Chinese line on stderr and exit 2.
-Click's own usage errors are translated the same way. Nobody sees a traceback.
+Click's own usage errors are translated the same way (subsidy.cli.zh, which also puts --help in Chinese).
+Nobody sees a traceback.
 """
 from __future__ import annotations
 
@@ -11,48 +12,11 @@ import sys
 import click
 import typer
 
-try:  # typer ≥ 0.22 carries its own copy of click; its exceptions are the ones raised
-    from typer._click import exceptions as cx
-except ImportError:  # pragma: no cover - older typer on plain click
-    from click import exceptions as cx
+from . import zh
 
+cx = zh.cx
 _NO_ARGS = getattr(cx, "NoArgsIsHelpError", ())
-
-
-def _chinese_help_option() -> None:
-    """Click words its --help option in English; users see Chinese."""
-    try:
-        from typer._click.core import Command
-    except ImportError:  # pragma: no cover
-        from click import Command
-    original = Command.get_help_option
-
-    def get_help_option(self, ctx):
-        opt = original(self, ctx)
-        if opt is not None:
-            opt.help = "显示本帮助并退出"
-        return opt
-
-    Command.get_help_option = get_help_option
-
-
-_chinese_help_option()
-
-
-def _chinese_help_panels() -> None:
-    """Typer's rich help words its panels and tags in English; users see Chinese."""
-    try:
-        from typer import rich_utils
-    except ImportError:  # pragma: no cover - typer without rich
-        return
-    for name, text in (("DEFAULT_STRING", "[默认：{}]"), ("REQUIRED_LONG_STRING", "[必填]"),
-                       ("ARGUMENTS_PANEL_TITLE", "参数"), ("OPTIONS_PANEL_TITLE", "选项"),
-                       ("COMMANDS_PANEL_TITLE", "命令"), ("ENVVAR_STRING", "[环境变量：{}]")):
-        if hasattr(rich_utils, name):
-            setattr(rich_utils, name, text)
-
-
-_chinese_help_panels()
+zh.install()
 
 from ..errors import SubsidyError
 
@@ -84,58 +48,24 @@ for _name in COMMAND_MODULES:
     _mod.register(app)
 
 
-def _param_name(e) -> str:
-    p = getattr(e, "param", None)
-    if p is None:
-        return getattr(e, "param_hint", None) or ""
-    if getattr(p, "param_type_name", "") == "argument":
-        return getattr(p, "metavar", None) or p.human_readable_name
-    return max(p.opts, key=len) if p.opts else p.human_readable_name
+def command():
+    """The click command tree the CLI runs, with its Chinese metavars (built once)."""
+    global _command
+    if _command is None:
+        import typer.main
+
+        _command = zh.localise(typer.main.get_command(app))
+    return _command
 
 
-def _given(argv: list[str], name: str) -> str | None:
-    """The value typed after option ``name`` (``--year abc`` or ``--year=abc``)."""
-    for i, a in enumerate(argv):
-        if a == name and i + 1 < len(argv):
-            return argv[i + 1]
-        if a.startswith(name + "="):
-            return a[len(name) + 1:]
-    return None
-
-
-_KINDS = (("integer", "整数"), ("int", "整数"), ("float", "数字"), ("number", "数字"), ("date", "日期"),
-          ("path", "文件路径"), ("file", "文件"))
-
-
-def _usage_message(e: Exception, argv: list[str] | None = None) -> str:
-    """Click's usage errors, in Chinese."""
-    if isinstance(e, cx.MissingParameter):
-        return f"缺少参数 {_param_name(e)}（用 --help 查看用法）"
-    if isinstance(e, cx.NoSuchOption):
-        return f"没有这个选项：{e.option_name}（用 --help 查看用法）"
-    if isinstance(e, cx.BadOptionUsage):
-        if "requires an argument" in e.message:
-            return f"选项 {e.option_name} 需要一个值"
-        return f"选项 {e.option_name} 用法有误：{e.message}"
-    if isinstance(e, cx.BadParameter):
-        name = _param_name(e)
-        value = _given(argv or [], name)
-        kind = next((zh for en, zh in _KINDS if en in e.message.lower()), None)
-        shown = f"“{value}”" if value is not None else ""
-        return f"参数 {name} 的值{shown}无效" + (f"，应为{kind}" if kind else f"：{e.message}")
-    msg = getattr(e, "message", str(e))
-    if msg.startswith("No such command"):
-        return f"没有这个命令：{msg.split(' ')[-1].strip('.').strip(chr(39))}（用 subsidy --help 查看全部命令）"
-    if msg.startswith("Got unexpected extra argument"):
-        return f"多余的参数：{msg.split('(')[-1].rstrip(')')}"
-    return f"命令行参数错误：{msg}"
+_command = None
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `subsidy` command."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        rv = app(args=argv, standalone_mode=False, prog_name="subsidy")
+        rv = command().main(args=argv, standalone_mode=False, prog_name="subsidy")
         return rv if isinstance(rv, int) else 0
     except SubsidyError as e:
         click.echo(f"错误：{e}", err=True)
@@ -145,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     except _NO_ARGS:  # help was shown
         return 0
     except (cx.UsageError, click.UsageError) as e:
-        click.echo(f"错误：{_usage_message(e, argv)}", err=True)
+        click.echo(f"错误：{zh.usage_message(e, argv)}", err=True)
         return 2
     except (cx.ClickException, click.ClickException) as e:
         click.echo(f"错误：{e.format_message()}", err=True)

@@ -70,7 +70,7 @@ def default_output(path: Path, year: int) -> Path:
 
 def assess(
     applications: Path = typer.Argument(..., metavar="IN.xlsx", help="申报汇总表（xlsx）"),
-    year: int = typer.Option(..., "--year", "-y", help="核定年度（奖励所属的年度，即成果获批的年度）"),
+    year: int = typer.Option(..., "--year", "-y", metavar="年度", help="核定年度（奖励所属的年度，即成果获批的年度）"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="OUT.xlsx",
                                           help="奖励明细表输出路径（默认：输入文件名-奖励明细表-年度.xlsx）"),
     json_out: Optional[str] = options.JSON_OUT,

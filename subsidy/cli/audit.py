@@ -1,16 +1,15 @@
 """`subsidy audit`: the finance bureau re-verifies a schedule, or audits the payout ledger."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.console import Console as _Console
-from rich.table import Table
 
 from ..errors import SubsidyError
 from ..money import yuan_text
+from ..output import Col, print_table
 from . import options
 
 MAX_SHOWN = 50  # differences printed on the terminal; the report workbook has them all
@@ -18,7 +17,8 @@ MAX_SHOWN = 50  # differences printed on the terminal; the report workbook has t
 
 def Console() -> _Console:
     """The terminal's width on a terminal; wide enough for the tables when piped or redirected."""
-    return _Console() if sys.stdout.isatty() else _Console(width=200)
+    console = _Console()
+    return console if console.is_terminal else _Console(width=200)
 
 
 class BadArgument(SubsidyError):
@@ -26,17 +26,17 @@ class BadArgument(SubsidyError):
 
 
 def audit(
-    schedule: Optional[Path] = typer.Argument(None, metavar="[SCHEDULE.xlsx]", help="要核对的奖励明细表（不给则审计账本）"),
+    schedule: Optional[Path] = typer.Argument(None, metavar="SCHEDULE.xlsx", help="要核对的奖励明细表（不给则审计账本）"),
     applications: Optional[Path] = typer.Option(None, "--applications", metavar="IN.xlsx",
                                                 help="核定该明细表所用的申报汇总表（核对明细表时必填）"),
     ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL",
                                          help="兑现账本（SQLAlchemy URL；默认取环境变量 SUBSIDY_LEDGER，再默认 sqlite:///ledger.db）"),
-    year: Optional[int] = typer.Option(None, "--year", "-y", help="核定年度（核对明细表时默认取明细表汇总表所载年度；审计账本时只看该奖励年度）"),
+    year: Optional[int] = typer.Option(None, "--year", "-y", metavar="年度", help="核定年度（核对明细表时默认取明细表汇总表所载年度；审计账本时只看该奖励年度）"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="AUDIT.xlsx", help="审计报告工作簿"),
     config: Optional[Path] = typer.Option(None, "--config", metavar="FILE.toml", help="口径参数配置文件（TOML），须与核定时相同"),
     policy: str = options.POLICY,
 ) -> None:
-    """财政审计：重新核算并逐格核对奖励明细表（有差异时退出码为 1），或审计兑现账本（合计、图表和问题清单）。"""
+    """财政审计：重新核算并逐格核对奖励明细表（有差异时退出码为1），或审计兑现账本（合计、图表和问题清单）。"""
     from .. import audit as A
 
     if year is not None and not 2000 <= year <= 2100:
@@ -55,12 +55,10 @@ def audit(
         if a.clean:
             console.print("结论：一致，未发现差异。")
         else:
-            t = Table(title=f"差异 {len(a.diffs)} 处")
-            for h in ("工作表", "单元格", "项目", "列名", "应为", "实为"):
-                t.add_column(h)
-            for d in a.diffs[:MAX_SHOWN]:
-                t.add_row(d.sheet, d.cell, d.item, d.header, d.expected, d.found)
-            console.print(t)
+            print_table(console, [Col("工作表", "key"), Col("单元格", "key"), Col("项目"), Col("列名"), Col("应为"),
+                                  Col("实为")],
+                        [(d.sheet, d.cell, d.item, d.header, d.expected, d.found) for d in a.diffs[:MAX_SHOWN]],
+                        title=f"差异 {len(a.diffs)} 处", heading=(0, 1))
             if len(a.diffs) > MAX_SHOWN:
                 console.print(f"……另有 {len(a.diffs) - MAX_SHOWN} 处差异，见审计报告。")
             console.print(f"结论：不一致，发现 {len(a.diffs)} 处差异。")
@@ -78,22 +76,17 @@ def audit(
         A.write_ledger_audit(a, output, pack=get_pack(policy))
     scope = f"{a.year} 年度" if a.year is not None else "全部年度"
     console.print(f"账本 {a.url}（{scope}）：兑现 {len(a.payouts)} 笔，合计 {yuan_text(a.total)} 元。")
-    t = Table(title="按出资财政")
-    t.add_column("出资财政")
-    t.add_column("金额(元)", justify="right")
-    for k, v in sorted(a.by_treasury.items()):
-        t.add_row(k, yuan_text(v))
-    console.print(t)
+    pack = get_pack(policy)
+    print_table(console, [Col("出资财政", "key"), Col("金额(元)", "money")],
+                [(k, yuan_text(v)) for k, v in sorted(a.by_treasury.items(), key=lambda kv: pack.treasury_rank(kv[0]))],
+                title="按出资财政")
     if a.clean:
         console.print("结论：未发现问题。")
     else:
-        t = Table(title=f"问题 {len(a.flags)} 项")
-        for h in ("问题", "企业", "奖励年度", "涉及金额(元)", "说明"):
-            t.add_column(h)
-        for f in a.flags[:MAX_SHOWN]:
-            t.add_row(f.label, f"{f.company_name}（{f.credit_code}）", str(f.reward_year or ""), yuan_text(f.amount),
-                      f.message)
-        console.print(t)
+        print_table(console, [Col("问题"), Col("企业"), Col("奖励年度", "key"), Col("涉及金额(元)", "money"), Col("说明")],
+                    [(f.label, f"{f.company_name}（{f.credit_code}）", str(f.reward_year or ""), yuan_text(f.amount),
+                      f.message) for f in a.flags[:MAX_SHOWN]],
+                    title=f"问题 {len(a.flags)} 项", heading=(0, 1))
         console.print(f"结论：发现 {len(a.flags)} 项问题。")
     if output:
         console.print(f"审计报告：{output}")

@@ -10,10 +10,11 @@ from typing import Any, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from ..errors import SubsidyError
-from ..money import fen, yuan_text
+from ..deposit import deposit_figures
+from ..money import yuan_text
+from ..output import Col, paragraph, print_table, where
 from . import options
 
 
@@ -46,7 +47,8 @@ def _pct(rate: Decimal | None) -> str:
 
 
 def _print(console: Console, text: str, style: str | None = None) -> None:
-    console.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
+    """One paragraph: wrapped on a terminal (an amount, a code or a date is never split), one line when piped."""
+    paragraph(console, text, style=style)
 
 
 # --------------------------------------------------------------------------- check
@@ -97,14 +99,10 @@ def print_self_check(sc, console: Console) -> None:
 
     if sc.deposits:
         console.rule("质量保证金（第18条）", style="dim")
-        t = Table(box=None, header_style="bold", pad_edge=False)
-        for col, just in (("项目", "left"), ("结算总额", "right"), ("比例", "right"), ("保证金", "right"),
-                          ("基准1.5%", "right"), ("原3%", "right"), ("少缴", "right")):
-            t.add_column(col, justify=just)
-        for d in sc.deposits:
-            t.add_row(escape(d.project), _m(d.settlement_amount), _pct(d.rate), _m(d.deposit), _m(d.base_deposit),
-                      _m(d.old_deposit), _m(d.saving))
-        console.print(t)
+        print_table(console, [Col("项目"), Col("结算总额", "money"), Col("比例", "money"), Col("保证金", "money"),
+                              Col("基准1.5%", "money"), Col("原3%", "money"), Col("少缴", "money")],
+                    [(d.project, _m(d.settlement_amount), _pct(d.rate), _m(d.deposit), _m(d.base_deposit),
+                      _m(d.old_deposit), _m(d.saving)) for d in sc.deposits])
         notes = dict.fromkeys(d.note for d in sc.deposits)
         for n in notes:
             _print(console, f"  {n}")
@@ -115,26 +113,31 @@ def print_self_check(sc, console: Console) -> None:
             _print(console, f"{c.category_label}{'“' + c.subject + '”' if c.subject else ''} {c.reward_year}年度 "
                             f"兑现 {c.paid_on} {yuan_text(c.amount)} 元：{c.message}", "red")
 
-    console.rule("建议", style="dim")
-    if not sc.advice:
-        _print(console, "暂无建议")
-    for i, a in enumerate(sc.advice, 1):
-        money = f"  【{yuan_text(a.amount)} 元】" if a.amount is not None else ""
-        _print(console, f"{i}. {a.message}{money}")
+    gains = [a for a in sc.advice if a.is_gain]
+    notes = [a for a in sc.advice if not a.is_gain]
+    console.rule("建议：可多得或少缴的金额", style="dim")
+    if not gains:
+        _print(console, "暂无")
+    for i, a in enumerate(gains, 1):
+        _print(console, f"{i}. {a.message}  【{yuan_text(a.amount)} 元】")
+    if notes:
+        console.rule("提示", style="dim")
+        for a in notes:
+            _print(console, f"· {a.message}")
 
     if sc.issues:
         console.rule("数据问题", style="dim")
-        for i in sc.issues:
-            where = "".join(x for x in (i.sheet, f" 第{i.row}行" if i.row else "", f" {i.column}" if i.column else ""))
-            _print(console, f"- {where}：{i.message}", "yellow")
+        print_table(console, [Col("位置", "key"), Col("问题")],
+                    [(where(i.sheet, i.row, i.column if i.column and not i.message.startswith(i.column) else None),
+                      i.message) for i in sc.issues])
     console.print(f"[bold]核定合计：{yuan_text(sc.payable)} 元[/bold]", highlight=False)
 
 
 def check(
     applications: Path = typer.Argument(..., metavar="IN.xlsx", help="申报汇总表（xlsx）"),
-    company: str = typer.Option(..., "--company", "-c", metavar="CODE",
+    company: str = typer.Option(..., "--company", "-c", metavar="代码或名称",
                                 help="要自查的企业：统一社会信用代码（或企业表中的企业名称）"),
-    year: int = typer.Option(..., "--year", "-y", help="核定年度（成果获批的年度）"),
+    year: int = typer.Option(..., "--year", "-y", metavar="年度", help="核定年度（成果获批的年度）"),
     json_out: Optional[str] = options.JSON_OUT,
     config: Optional[Path] = options.CONFIG,
     ledger: Optional[str] = options.LEDGER_HISTORY,
@@ -158,39 +161,6 @@ def check(
 # --------------------------------------------------------------------------- deposit
 
 
-def deposit_figures(amount: Decimal, score: Decimal | None, *, policy: str = "jdz-2023") -> dict[str, Any]:
-    """第18条 for one project, as the JSON of `subsidy deposit --json`."""
-    from policies import get_pack
-
-    from ..advice import deposit_cuts
-    from ..models import Company
-    from ..params import defaults
-
-    pack = get_pack(policy)
-    prm = defaults(pack)
-    company = Company(credit_code="", name="", region=pack.city_region, credit_score=score)
-    rule = pack.deposit_rule(company, True, prm)
-    deposit = fen(amount * rule.rate)
-    base = fen(amount * rule.base_rate)
-    old = fen(amount * rule.old_rate)
-    return {
-        "schema": "subsidy.deposit/1",
-        "settlement_amount": f"{fen(amount):.2f}",
-        "credit_score": None if score is None else format(score, "f"),
-        "rate": format(rule.rate, "f"),
-        "base_rate": format(rule.base_rate, "f"),
-        "old_rate": format(rule.old_rate, "f"),
-        "deposit": f"{deposit:.2f}",
-        "base_deposit": f"{base:.2f}",
-        "old_deposit": f"{old:.2f}",
-        "saving": f"{base - deposit:.2f}",
-        "saving_vs_old": f"{old - deposit:.2f}",
-        "note": rule.note,
-        "next_cuts": [{"credit_score": s, "rate": format(r, "f"), "saving": f"{v:.2f}"}
-                      for s, r, v in deposit_cuts(pack, prm, company, [amount])],
-    }
-
-
 def parse_amount_arg(text: str) -> Decimal:
     from ..workbook.cells import CellError, parse_amount
 
@@ -212,9 +182,9 @@ def parse_score_arg(text: str | None) -> Decimal | None:
 
 
 def deposit(
-    amount: str = typer.Option(..., "--amount", "-a", metavar="A",
+    amount: str = typer.Option(..., "--amount", "-a", metavar="金额",
                                help="工程价款结算总额（元），可写 1,234.56 或 12.5万"),
-    credit_score: Optional[str] = typer.Option(None, "--credit-score", "-s", metavar="S",
+    credit_score: Optional[str] = typer.Option(None, "--credit-score", "-s", metavar="分数",
                                                help="信用评价分（不填按基准比例1.5%）"),
     json_flag: bool = options.JSON_FLAG,
     policy: str = options.POLICY,

@@ -3,17 +3,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.console import Console as _Console
-from rich.table import Table
 
 from ..errors import SubsidyError
 from ..money import yuan_text
+from ..output import Col, print_table
 from ..paths import Out, check_outputs
 from . import options
 
@@ -30,7 +29,8 @@ _DATE = re.compile(r"^\s*(\d{4})\s*(?:[-/.年])\s*(\d{1,2})\s*(?:[-/.月])\s*(\d
 
 def Console() -> _Console:
     """The terminal's width on a terminal; wide enough for the tables when piped or redirected."""
-    return _Console() if sys.stdout.isatty() else _Console(width=200)
+    console = _Console()
+    return console if console.is_terminal else _Console(width=200)
 
 
 class BadArgument(SubsidyError):
@@ -108,7 +108,7 @@ def record_cmd(
                                 help="兑现日期（资金实际拨付的日期，如 2025-01-15；不能晚于今天）"),
     ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP),
 ) -> None:
-    """把一次核定结果中核定金额大于 0 的每一项记为已兑现（必须写明兑现日期）。
+    """把一次核定结果中核定金额大于0的每一项记为已兑现（必须写明兑现日期）。
 
     同一结果（同一申报汇总表、同一申报编号）重复记录不会重复入账。同一企业、同一奖励类别、同一项目、同一奖励年度已由另一份核定结果记账或已导入，或一次性奖励已在其他年度兑现，即为冲突：整批拒绝、不写入任何记录，逐条列出冲突，退出码 1。
     """
@@ -155,7 +155,7 @@ def import_cmd(
 @ledger_app.command("list")
 def list_cmd(
     company: Optional[str] = typer.Option(None, "--company", metavar="统一社会信用代码", help="只看这家企业"),
-    year: Optional[int] = typer.Option(None, "--year", "-y", help="只看这个奖励年度"),
+    year: Optional[int] = typer.Option(None, "--year", "-y", metavar="年度", help="只看这个奖励年度"),
     ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP),
     policy: str = options.POLICY,
 ) -> None:
@@ -165,18 +165,17 @@ def list_cmd(
     pack = _pack(policy)
     rows = L.payouts(ledger, policy_id=pack.id, credit_codes=[company] if company else None, year=check_year(year))
     console = Console()
-    t = Table(title=f"已兑现奖励（{pack.number}）", show_lines=False)
-    for h, just in (("统一社会信用代码", "left"), ("企业名称", "left"), ("奖励类别", "left"),
-                    ("项目或证书名称", "left"), ("奖励年度", "right"), ("兑现日期", "left"),
-                    ("兑现金额(元)", "right"), ("出资财政", "left"), ("审批人", "left"), ("来源", "left"),
-                    ("追缴", "left")):
-        t.add_column(h, justify=just)
+    cols = [Col("统一社会信用代码", "key"), Col("企业名称"), Col("奖励类别"), Col("项目或证书名称"), Col("奖励年度", "key"),
+            Col("兑现日期", "key"), Col("兑现金额(元)", "money"), Col("出资财政"), Col("审批人"), Col("来源", "key"),
+            Col("追缴")]
+    table = []
     for p in rows:
         cb = "" if p.clawback is None else ("待缴回" if p.clawback.open else f"已于 {p.clawback.returned_on} 缴回")
-        t.add_row(p.credit_code, p.company_name, L.store.category_label(pack, p.category), p.subject,
-                  str(p.reward_year), str(p.paid_on), yuan_text(p.amount), _payers_text(p.payers), p.approved_by,
-                  _source_text(p), cb)
-    console.print(t)
+        table.append((p.credit_code, p.company_name, L.store.category_label(pack, p.category), p.subject,
+                      str(p.reward_year), str(p.paid_on), yuan_text(p.amount), _payers_text(p.payers), p.approved_by,
+                      _source_text(p), cb))
+    print_table(console, cols, table, title=f"已兑现奖励（{pack.number}）",
+                heading=(1, 2, 3))
     total = sum((p.amount for p in rows), Decimal("0.00"))
     console.print(f"共 {len(rows)} 笔，合计 {yuan_text(total)} 元。")
 
@@ -185,7 +184,7 @@ def list_cmd(
 def export_cmd(
     output: Path = typer.Option(..., "--output", "-o", metavar="FILE.xlsx", help="输出的已兑现奖励表"),
     company: Optional[str] = typer.Option(None, "--company", metavar="统一社会信用代码", help="只导出这家企业"),
-    year: Optional[int] = typer.Option(None, "--year", "-y", help="只导出这个奖励年度"),
+    year: Optional[int] = typer.Option(None, "--year", "-y", metavar="年度", help="只导出这个奖励年度"),
     ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP),
     policy: str = options.POLICY,
 ) -> None:
@@ -227,26 +226,22 @@ def clawback_cmd(
     if not dues:
         console.print("账本中没有需要追缴的奖励（企业表中没有迁出或弄虚作假企业在本措施下的兑现记录）。")
         return
-    t = Table(title="追缴清单")
-    for h in ("统一社会信用代码", "企业名称", "奖励类别", "项目或证书名称", "奖励年度", "兑现日期", "应缴回(元)",
-              "出资财政", "原因", "状态"):
-        t.add_column(h, justify="right" if h in ("奖励年度", "应缴回(元)") else "left")
+    cols = [Col("统一社会信用代码", "key"), Col("企业名称"), Col("奖励类别"), Col("项目或证书名称"), Col("奖励年度", "key"),
+            Col("兑现日期", "key"), Col("应缴回(元)", "money"), Col("出资财政"), Col("原因"), Col("状态")]
     from ..ledger.clawback_sheet import by_treasury, reason_text, state_text, write_clawbacks  # SQLAlchemy: lazily
 
+    table = []
     for d in dues:
         p = d.payout
-        t.add_row(p.credit_code, p.company_name, L.store.category_label(pack, p.category), p.subject,
-                  str(p.reward_year), str(p.paid_on), yuan_text(p.amount), _payers_text(p.payers),
-                  reason_text(d), state_text(d))
-    console.print(t)
-    t2 = Table(title="按出资财政汇总")
-    t2.add_column("出资财政")
-    t2.add_column("应缴回(元)", justify="right")
+        table.append((p.credit_code, p.company_name, L.store.category_label(pack, p.category), p.subject,
+                      str(p.reward_year), str(p.paid_on), yuan_text(p.amount), _payers_text(p.payers),
+                      reason_text(d), state_text(d)))
+    print_table(console, cols, table, title="追缴清单",
+                heading=(1, 2, 3))
     totals = by_treasury(dues)
-    for k, v in totals.items():
-        t2.add_row(k, yuan_text(v))
-    t2.add_row("合计", yuan_text(sum(totals.values(), Decimal("0.00"))))
-    console.print(t2)
+    print_table(console, [Col("出资财政", "key"), Col("应缴回(元)", "money")],
+                [(k, yuan_text(v)) for k, v in totals.items()]
+                + [("合计", yuan_text(sum(totals.values(), Decimal("0.00"))))], title="按出资财政汇总")
     if output:
         write_clawbacks(dues, output, pack=pack)
         console.print(f"追缴清单：{output}")

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import typer
 
-POLICY = typer.Option("jdz-2023", "--policy", help="政策编号")
+POLICY = typer.Option("jdz-2023", "--policy", metavar="编号", help="政策编号")
 CONFIG = typer.Option(None, "--config", metavar="FILE.toml", help="口径参数配置文件（TOML）")
-JSON_OUT = typer.Option(None, "--json", metavar="PATH|-", help="同时输出 JSON（- 表示标准输出）")
+JSON_OUT = typer.Option(None, "--json", metavar="文件|-", help="同时输出 JSON（- 表示标准输出）")
 JSON_FLAG = typer.Option(False, "--json", help="以 JSON 输出")
 #: assess and check read history from a ledger only when one is named (option or SUBSIDY_LEDGER)
 LEDGER_HISTORY = typer.Option(None, "--ledger", metavar="URL",

@@ -15,8 +15,8 @@ class ServeError(SubsidyError):
 
 
 def serve(
-    host: str = typer.Option("127.0.0.1", "--host", help="监听地址（默认仅本机；对外提供服务用 0.0.0.0）"),
-    port: int = typer.Option(8000, "--port", help="监听端口"),
+    host: str = typer.Option("127.0.0.1", "--host", metavar="地址", help="监听地址（默认仅本机；对外提供服务用 0.0.0.0）"),
+    port: int = typer.Option(8000, "--port", metavar="端口", help="监听端口"),
     config: Optional[Path] = options.CONFIG,
     policy: str = options.POLICY,
 ) -> None:

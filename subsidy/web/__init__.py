@@ -1,13 +1,20 @@
 """The self-check web page (`subsidy serve`): FastAPI with server-rendered Jinja2 pages in Chinese.
 
-Pages: / (one company's self-check form, answered with the same report and advice as `subsidy check`),
-/upload (an application workbook in, the award schedule xlsx out), /policy (the policy overview).
-Stateless: an upload is read in memory, the schedule written in a temporary directory that is removed before the
-response is sent; nothing is kept between requests.
+Pages: / (one company's self-check form, answered with the same report and advice as `subsidy check`; the
+report prints alone, see the print rules in static/style.css), /upload (an application workbook in: a summary of
+the assessment on the page and the award schedule to download), /deposit (the 第18条 calculator of `subsidy
+deposit`), /template (the blank 申报汇总表 of `subsidy template`), /policy (the policy overview).
+
+Stateless: an upload is read in memory and the schedule written in a temporary directory that is removed before
+the response is sent; the schedule travels back inside the summary page itself, as a base64 ``data:`` link with a
+file name, so nothing is kept on the server between requests (no token, no cache) and the download works after the
+server has forgotten the upload. The template is written the same way and streamed.
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import re
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -19,8 +26,9 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from ..errors import SubsidyError
-from ..labels import status_label
+from ..labels import STATUS_LABELS, status_label
 from ..money import yuan_text
+from ..models import STATUSES
 from ..selfcheck import score_text
 from .forms import FormData, parse_form
 
@@ -30,16 +38,36 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 YEAR_MIN, YEAR_MAX = 2000, 2100
 
 
-def _yuan(x: Decimal | None) -> str:
-    return "—" if x is None else yuan_text(x)
+def _yuan(x: Decimal | str | None) -> str:
+    return "—" if x is None else yuan_text(Decimal(x))
 
 
-def _pct(rate: Decimal | None) -> str:
-    return "—" if rate is None else f"{(rate * 100).normalize():f}%"
+def _pct(rate: Decimal | str | None) -> str:
+    return "—" if rate is None else f"{(Decimal(rate) * 100).normalize():f}%"
+
+
+#: a 口径's reason as the web shows it: without the TOML hints for clerks ("；取 all 则全部计入")
+_TOML_HINT = re.compile(r"[；，]?（?取 [a-z_]+ 则[^）；。]*）?")
+
+
+def _public(why: str) -> str:
+    return _TOML_HINT.sub("", why)
 
 
 def _size(n: int) -> str:
     return f"{n / 1024 / 1024:g} MB"
+
+
+def _disposition(name: str, ascii_name: str) -> str:
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+
+
+def _written(write) -> bytes:
+    """The bytes of a workbook that ``write(path)`` writes, through a temporary directory removed at once."""
+    with tempfile.TemporaryDirectory(prefix="subsidy-web-") as tmp:
+        out = Path(tmp) / "book.xlsx"
+        write(out)
+        return out.read_bytes()
 
 
 def create_app(*, policy: str = "jdz-2023", config: Path | None = None, max_upload: int = MAX_UPLOAD) -> FastAPI:
@@ -57,8 +85,10 @@ def create_app(*, policy: str = "jdz-2023", config: Path | None = None, max_uplo
     env = templates.env
     env.filters["yuan"] = _yuan
     env.filters["pct"] = _pct
-    env.filters["score"] = score_text
+    env.filters["public"] = _public
+    env.filters["score"] = lambda x: score_text(None if x is None else Decimal(x))
     env.globals.update(pack=pack, status_label=status_label, max_upload=_size(max_upload))
+    env.globals["statuses"] = [(s, STATUS_LABELS[s]) for s in STATUSES]
 
     categories = [c for c in pack.categories if not c.computed]
     regions = list(pack.regions) + [pack.outside_region]
@@ -89,7 +119,7 @@ def create_app(*, policy: str = "jdz-2023", config: Path | None = None, max_uplo
         if errors or parsed.batch is None:
             return check_page(request, form, 400, errors=errors)
         sc = self_check(parsed.batch, parsed.credit_code, year=parsed.year, pack=pack, params=prm)
-        return check_page(request, form, sc=sc)
+        return check_page(request, form, sc=sc, today=dt.date.today())
 
     @app.get("/upload", response_class=HTMLResponse)
     async def upload_form(request: Request) -> HTMLResponse:
@@ -121,16 +151,44 @@ def create_app(*, policy: str = "jdz-2023", config: Path | None = None, max_uplo
         try:
             batch = read_bytes(data, pack=pack, name=file.filename)
             result = engine.assess(batch, year=year, pack=pack, params=prm)
-            with tempfile.TemporaryDirectory(prefix="subsidy-web-") as tmp:
-                out = Path(tmp) / "schedule.xlsx"
-                write_schedule(result, out)
-                body = out.read_bytes()
+            body = _written(lambda out: write_schedule(result, out))
         except SubsidyError as e:
             return page(request, "upload.html", 400, error=str(e), year=year_text)
-        name = f"奖励明细表-{year}.xlsx"
-        disposition = f"attachment; filename=\"schedule-{year}.xlsx\"; filename*=UTF-8''{quote(name)}"
-        return Response(content=body, media_type=XLSX, headers={"Content-Disposition": disposition,
-                                                                "Cache-Control": "no-store"})
+        link = f"data:{XLSX};base64,{base64.b64encode(body).decode('ascii')}"
+        resp = page(request, "upload.html", year=year_text, result=result, source=file.filename,
+                    download=link, filename=f"奖励明细表-{year}.xlsx", size=len(body))
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
+
+    @app.get("/template")
+    async def template() -> Response:
+        from ..workbook.template import write_template
+
+        body = _written(lambda out: write_template(out, pack=pack))
+        return Response(content=body, media_type=XLSX,
+                        headers={"Content-Disposition": _disposition("申报汇总表.xlsx", "template.xlsx"),
+                                 "Cache-Control": "no-store"})
+
+    @app.get("/deposit", response_class=HTMLResponse)
+    async def deposit(request: Request, amount: str = "", score: str = "") -> HTMLResponse:
+        from ..deposit import deposit_figures
+        from ..workbook.cells import CellError, parse_amount, parse_score
+
+        ctx: dict = {"amount": amount.strip(), "score": score.strip(), "errors": []}
+        if ctx["amount"]:
+            value = credit = None
+            try:
+                value = parse_amount(ctx["amount"])
+            except CellError as e:
+                ctx["errors"].append(f"工程价款结算总额(元)：{e.message}")
+            if ctx["score"]:
+                try:
+                    credit = parse_score(ctx["score"])
+                except CellError as e:
+                    ctx["errors"].append(f"信用评价分：{e.message}")
+            if not ctx["errors"]:
+                ctx["f"] = deposit_figures(value, credit, policy=pack.id, params=prm)
+        return page(request, "deposit.html", 400 if ctx["errors"] else 200, **ctx)
 
     @app.get("/policy", response_class=HTMLResponse)
     async def policy_page(request: Request) -> HTMLResponse:
