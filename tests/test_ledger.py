@@ -347,7 +347,7 @@ def test_record_on_the_command_line_requires_the_payment_date(tmp_path, capsys):
     url = make_ledger("sqlite", tmp_path)
     r = write(tmp_path, "a.json", result(2023, ln("A-1", "tech_provincial", 200000)))
     rc, out, err = run("ledger", "record", r, "--ledger", url, "--approved-by", "张三", capsys=capsys)
-    assert (rc, out, err) == (2, "", "错误：缺少参数 --paid-on（用 --help 查看用法）\n")
+    assert (rc, out, err) == (2, "", "错误：缺少参数 --paid-on（用 subsidy ledger record --help 查看用法）\n")
     assert L.payouts(url) == []
 
 

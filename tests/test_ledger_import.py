@@ -289,7 +289,7 @@ def test_a_column_given_twice_refuses_the_import(url, tmp_path, capsys):
 def test_an_import_needs_the_name_of_who_imports(url, tmp_path, capsys):
     f = history_file(tmp_path / "h.xlsx", ROWS)
     rc, out, err = run("ledger", "import", f, "--ledger", url, capsys=capsys)
-    assert (rc, out, err) == (2, "", "错误：缺少参数 --approved-by（用 --help 查看用法）\n")
+    assert (rc, out, err) == (2, "", "错误：缺少参数 --approved-by（用 subsidy ledger import --help 查看用法）\n")
 
 
 def test_an_empty_history_sheet_imports_nothing(url, tmp_path, capsys):
