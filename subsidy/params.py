@@ -168,13 +168,16 @@ def load(path: str | Path | None, pack: PolicyPack) -> Parameters:
     base = defaults(pack)
     if path is None:
         return base
+    from .errors import UnreadableInput
+    from .paths import read_input
+
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"配置文件不存在：{p}") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"无法读取配置文件 {p}：{e.__class__.__name__}") from None
+    try:  # a regular file of at most 1 MB: a FIFO or /dev/zero named as --config must not hang or fill memory
+        text = read_input(p, max_bytes=1 << 20, what="配置文件").decode("utf-8")
+    except UnreadableInput as e:
+        raise ConfigError(str(e)) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"配置文件 {p} 不是 UTF-8 编码的文本，请另存为 UTF-8") from None
     try:
         raw = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as e:

@@ -55,7 +55,7 @@ def test_bad_config_is_an_error_naming_the_value(tmp_path, text, message):
 
 
 def test_a_missing_config_file_is_an_error(tmp_path):
-    with pytest.raises(ConfigError, match="配置文件不存在"):
+    with pytest.raises(ConfigError, match="找不到配置文件："):
         params.load(tmp_path / "nope.toml", PACK)
 
 

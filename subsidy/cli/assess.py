@@ -79,35 +79,54 @@ def assess(
     policy: str = options.POLICY,
 ) -> None:
     """核定一批申报：校验申报汇总表，逐项核定奖励，输出奖励明细表（xlsx）和可选的 JSON。"""
+    from ..atomic import atomic_paths
     from ..jsonout import write_json
     from ..output import print_summary, progress
+    from ..paths import Out, check_outputs
     from ..workbook.writer import write_schedule
 
     check_year(year)
+    out = output or default_output(applications, year)
+    # refused before anything runs: an output that is an input, or the other output, or not an .xlsx
+    check_outputs([Out("-o", out, xlsx=True), Out("--json", json_out)],
+                  inputs={"IN.xlsx": applications, "--config": config, "--ledger": sqlite_path(ledger_url(ledger))})
     to_stdout = json_out == "-"
     console = Console(stderr=to_stdout)
     result = run_assessment(applications, year=year, config=config, ledger=ledger, policy=policy, console=console)
-    out = output or default_output(applications, year)
+    files = [out] + ([Path(json_out)] if json_out and not to_stdout else [])
     with progress(len(result.lines) * (2 if json_out else 1), "正在写出结果", console=console) as advance:
-        write_schedule(result, out, advance=advance)
-        if json_out:
-            write_json(result, json_out)
-            advance(len(result.lines))
+        with atomic_paths(files) as tmps:  # the schedule and its JSON are replaced together, or neither
+            write_schedule(result, tmps[0], advance=advance)
+            if len(tmps) > 1:
+                write_json(result, str(tmps[1]))
+                advance(len(result.lines))
+        if to_stdout:
+            write_json(result, "-")
     print_summary(result, console=console)
     console.print(f"奖励明细表：{out}")
     if json_out and not to_stdout:
         console.print(f"JSON：{json_out}")
 
 
+def sqlite_path(url: str | None) -> Path | None:
+    """The file of an SQLite ledger URL (sqlite:///path), to keep an output from overwriting it."""
+    if url and url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
+        return Path(url[len("sqlite:///"):].split("?")[0])
+    return None
+
+
 def template(
     output: Path = typer.Argument(..., metavar="OUT.xlsx", help="空白申报汇总表的输出路径"),
+    force: bool = typer.Option(False, "--force", help="文件已存在时覆盖（默认不覆盖，以免覆盖已填写的申报汇总表）"),
     policy: str = options.POLICY,
 ) -> None:
     """生成空白申报汇总表：各表表头、下拉选项和填表说明。"""
     from policies import get_pack
 
+    from ..paths import Out, check_outputs
     from ..workbook.template import write_template
 
+    check_outputs([Out("OUT.xlsx", output, xlsx=True, replace=False)], force=force)
     write_template(output, pack=get_pack(policy))
     Console().print(f"已生成空白申报汇总表：{output}")
 

@@ -38,7 +38,12 @@ def audit(
 ) -> None:
     """财政审计：重新核算并逐格核对奖励明细表（有差异时退出码为1），或审计兑现账本（合计、图表和问题清单）。"""
     from .. import audit as A
+    from ..paths import Out, check_outputs
+    from .assess import ledger_url, sqlite_path
 
+    check_outputs([Out("-o", output, xlsx=True)],
+                  inputs={"SCHEDULE.xlsx": schedule, "--applications": applications, "--config": config,
+                          "--ledger": sqlite_path(ledger_url(ledger))})
     if year is not None and not 2000 <= year <= 2100:
         raise BadArgument(f"年度“{year}”无效（应为 2000–2100 之间的年份）")
     console = Console()

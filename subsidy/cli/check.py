@@ -144,10 +144,13 @@ def check(
     policy: str = options.POLICY,
 ) -> None:
     """企业自查：逐项说明前提条件、每项申报的标准金额、适用的每条规则和核定金额、封顶余量、质量保证金，并给出带金额的建议。"""
-    from ..cli.assess import check_year
+    from ..cli.assess import check_year, ledger_url, sqlite_path
+    from ..paths import Out, check_outputs
     from ..selfcheck import check_workbook, to_json
 
     check_year(year)
+    check_outputs([Out("--json", json_out)], inputs={"IN.xlsx": applications, "--config": config,
+                                                     "--ledger": sqlite_path(ledger_url(ledger))})
     sc = check_workbook(applications, company, year=year, config=config, ledger=ledger, policy=policy)
     to_stdout = json_out == "-"
     console = Console(stderr=to_stdout)
