@@ -173,6 +173,17 @@ def test_the_clawback_list_never_replaces_the_applications_it_read(url, fraud_ap
     assert fraud_app.read_bytes() == before
 
 
+def test_an_export_never_replaces_the_ledger_file(tmp_path, capsys):
+    f = tmp_path / "账本.xlsx"  # an SQLite ledger, oddly named
+    url = f"sqlite:///{f}"
+    assert run("ledger", "init", "--ledger", url, capsys=capsys)[0] == 0
+    before = f.read_bytes()
+    rc, out, err = run("ledger", "export", "-o", f, "--ledger", url, capsys=capsys)
+    assert (rc, out) == (2, "")
+    assert err == f"错误：--output 的输出文件“{f}”就是输入文件（--ledger），写出会覆盖输入，请换一个文件名\n"
+    assert f.read_bytes() == before
+
+
 def test_an_export_that_is_not_xlsx_is_refused(url, tmp_path, capsys):
     rc, out, err = run("ledger", "export", "-o", tmp_path / "x.csv", "--ledger", url, capsys=capsys)
     assert (rc, out, err) == (2, "", f"错误：--output 的输出文件“{tmp_path / 'x.csv'}”应以 .xlsx 结尾（输出的是 Excel 工作簿）\n")

@@ -48,6 +48,14 @@ def parse_date(text: str, option: str) -> dt.date:
         raise BadArgument(f"{option} 的值“{text}”不是日期（应为 2024-03-15、2024/3/15 或 2024年3月15日）") from None
 
 
+def _ledger_file(ledger: str | None) -> Path | None:
+    """The file of an SQLite ledger (the option, SUBSIDY_LEDGER or the default), which no output may replace."""
+    from ..ledger.db import resolve_url
+    from .assess import sqlite_path
+
+    return sqlite_path(resolve_url(ledger))
+
+
 def check_year(year: int | None) -> int | None:
     if year is not None and not 2000 <= year <= 2100:
         raise BadArgument(f"年度“{year}”无效（应为 2000–2100 之间的年份）")
@@ -192,7 +200,7 @@ def export_cmd(
     from .. import ledger as L
     from ..ledger.export import write_history_workbook
 
-    check_outputs([Out("--output", output, xlsx=True)])
+    check_outputs([Out("--output", output, xlsx=True)], inputs={"--ledger": _ledger_file(ledger)})
     pack = _pack(policy)
     rows = L.payouts(ledger, policy_id=pack.id, credit_codes=[company] if company else None, year=check_year(year))
     write_history_workbook(rows, output, pack=pack)
@@ -217,7 +225,8 @@ def clawback_cmd(
 
     if record and not (approved_by and approved_by.strip()):
         raise BadArgument("登记追缴（--record）时须用 --approved-by 写明经办人")
-    check_outputs([Out("--output", output, xlsx=True)], inputs={"--applications": applications})
+    check_outputs([Out("--output", output, xlsx=True)],
+                  inputs={"--applications": applications, "--config": config, "--ledger": _ledger_file(ledger)})
     pack = _pack(policy)
     prm = P.load(config, pack)
     batch = read_workbook(applications, pack=pack)
