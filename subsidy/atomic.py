@@ -172,27 +172,40 @@ def atomic_paths(paths: Sequence[str | os.PathLike[str]]) -> Iterator[tuple[Path
             try:
                 os.replace(tmp, t)
             except OSError as e:
-                if backup is not None:
-                    with contextlib.suppress(OSError):
-                        os.replace(backup, t)
-                    backups[-1] = None
+                done.append(i)  # its old file is in the backup: put back below with the others
                 raise output_error(t, e) from None
             done.append(i)
         for d in dict.fromkeys(dirs):
             _fsync_dir(d)
-    except BaseException:
-        for i in reversed(done):  # put back what was already replaced: all or nothing
-            with contextlib.suppress(OSError):
-                if backups[i] is not None:
-                    os.replace(backups[i], targets[i])
-                    backups[i] = None
-                else:
-                    targets[i].unlink()
+        for b in backups:  # every file in place: the old ones can go
+            if b is not None:
+                with contextlib.suppress(OSError):
+                    b.unlink()
+    except BaseException as exc:
+        kept = _put_back(targets, tmps, backups, done)
+        if kept and isinstance(exc, OutputError):  # never delete an old file that could not be put back
+            raise OutputError(f"{exc}；原文件未能还原，保存在 {'、'.join(str(k) for k in kept)}") from None
         raise
     finally:
-        for p in [*tmps, *(b for b in backups if b is not None)]:
+        for p in tmps:
             with contextlib.suppress(OSError):
                 p.unlink()
+
+
+def _put_back(targets: list[Path], tmps: list[Path], backups: list[Path | None], done: list[int]) -> list[Path]:
+    """Undo the replacements made so far (all or nothing); return the backups that could not be put back."""
+    kept = []
+    for i in reversed(done):
+        backup = backups[i] if i < len(backups) else None
+        try:
+            if backup is not None:
+                os.replace(backup, targets[i])
+            elif targets[i].exists() and not tmps[i].exists():  # a new file that did not exist before
+                targets[i].unlink()
+        except OSError:
+            if backup is not None:
+                kept.append(backup)
+    return kept
 
 
 def _which(targets: list[Path], e: OSError) -> Path:

@@ -203,7 +203,7 @@ def run_notices(batch: Batch, works: list[Work], ctx: Ctx, *, ledger_used: bool)
     claims = [w for w in works if w.approved_on is not None and w.hq is None]
     in_year = any(w.approved_on.year == ctx.year for w in claims) or any(
         1 <= ctx.year - h.recognised_on.year + 1 <= ctx.pack.hq_period for h in batch.hq_claims)
-    if (claims or batch.hq_claims) and not in_year:
+    if not in_year:  # an empty year is legal (a batch of deposits only), a silent one is not
         years: dict[int, int] = defaultdict(int)
         for w in claims:
             years[w.approved_on.year] += 1
@@ -467,7 +467,7 @@ def step8_cap(works: list[Work], ctx: Ctx) -> dict[str, bool]:
                 w.payable = share
                 w.reasons.append(ctx.msg(
                     "CAP_REDUCED", tax=yuan_text(company.local_retained_tax), year=ctx.year,
-                    paid=yuan_text(already) + (f"（{payouts_text(earlier)}）" if earlier else ""),
+                    paid=yuan_text(already), payouts=f"（{payouts_text(earlier)}）" if earlier else "",
                     cap=yuan_text(headroom), method=method, amount=yuan_text(share)))
     return capped
 

@@ -203,8 +203,9 @@ def _default(o: Any) -> Any:
     raise TypeError(f"Object of type {o.__class__.__name__} is not JSON serializable")
 
 
-def write_json(result: Result, target: str) -> None:
-    """``target`` "-" writes UTF-8 to stdout; anything else is a file path, written atomically."""
+def write_json(result: Result, target: str, *, atomic: bool = True) -> None:
+    """``target`` "-" writes UTF-8 to stdout; anything else is a file path, written atomically (``atomic=False``:
+    the path is already the caller's temporary file)."""
     if target == "-":
         out = sys.stdout
         buffer = getattr(out, "buffer", None)
@@ -215,6 +216,10 @@ def write_json(result: Result, target: str) -> None:
             else:
                 out.write(chunk)
         (buffer or out).flush()
+        return
+    if not atomic:
+        with open(target, "wb") as f:
+            f.writelines(chunk.encode("utf-8") for chunk in _batched(result))
         return
     atomic_write(target, lambda f: f.writelines(chunk.encode("utf-8") for chunk in _batched(result)))
 

@@ -33,10 +33,11 @@ _ASCII_WORD = re.compile(r"(?<![\w-])-{0,2}[A-Za-z][\w.+:/|@*-]*")
 
 
 def help_allowlist() -> set[str]:
-    from policies import PACKS
+    from policies import PACKS, get_pack
     from subsidy.params import KEYS
 
     allowed = set(FORMAT_WORDS) | set(PACKS) | set(KEYS)
+    allowed |= {f"city_share.{r}" for r in get_pack().regions}  # one district's share (compare --sweep)
     for path, cmd in zh.walk(command()):
         allowed.update(path)
         for p in cmd.params + [cmd.get_help_option(command().make_context("subsidy", [], resilient_parsing=True))]:

@@ -310,3 +310,15 @@ def test_serve_refuses_a_bad_config_before_starting(capsys, tmp_path):
     cfg.write_text("frob = 1\n", encoding="utf-8")
     assert main(["serve", "--config", str(cfg)]) == 2
     assert capsys.readouterr().err.startswith("错误：配置文件中有未知的配置项“frob”")
+
+
+def test_an_upload_without_a_history_sheet_shows_the_warning_on_the_summary_page(client):
+    from helpers_uscc import uscc
+    from workbooks import complete, workbook_bytes
+
+    data = workbook_bytes(complete({"企业": [["统一社会信用代码", "企业名称", "注册地"], [uscc(1), "甲", "珠山区"]]}))
+    r = client.post("/upload", files={"file": ("申报.xlsx", data)}, data={"year": "2024"})
+    assert r.status_code == 200
+    t = text(r.text)
+    assert "注意：申报汇总表中没有“已兑现奖励”表" in t
+    assert "无法检查重复兑现和升级补差" in t

@@ -51,11 +51,11 @@ MESSAGES = {
     "OTHER_POLICY_TOP_UP": "通用条款：与现行有效奖励扶持政策重复的，按就高不重复原则享受；已按{name}兑现 {other} 元，补差 {amount} 元",
     "OTHER_POLICY_HIGHER": "通用条款：就高不重复，{name}金额 {other} 元不低于本措施应得 {amount} 元，按{name}享受",
     "OTHER_POLICY_EXCLUDED": "通用条款：就高不重复，按本措施享受 {amount} 元，{name}（{other} 元）不得再兑现",
-    "CAP_REDUCED": "通用条款：企业所得奖励资金总额不得超过该企业缴纳税收地方留成部分（地方留成税收 {tax} 元，{year} 年度已兑现 {paid} 元，尚可奖励 {cap} 元），按{method}核减为 {amount} 元",
+    "CAP_REDUCED": "通用条款：企业所得奖励资金总额不得超过该企业缴纳税收地方留成部分（地方留成税收 {tax} 元，{year} 年度已兑现 {paid} 元{payouts}，尚可奖励 {cap} 元），按{method}核减为 {amount} 元",
     "CO_WINNERS": "{article}：按“每项”奖励，“{subject}”的{label}另有企业申报或已兑现（{others}），是否分享一项奖励由住建局认定后再核",
     "MISSING_LOCAL_TAX": "通用条款：企业所得奖励资金总额不得超过其缴纳税收地方留成部分，企业表未填地方留成税收，待补正后核定",
     "NO_HISTORY": "未提供“已兑现奖励”表，也未使用兑现账本（--ledger）：无法检查重复兑现和升级补差，已兑现过的奖励可能被再次核定",
-    "EMPTY_YEAR": "核定年度 {year} 年没有获批日期在该年度的申报事项，也没有处于奖励期内的总部迁入：申报事项的获批年度为 {present}；总部迁入的奖励期为 {hq}。请核对 --year 是否填错",
+    "EMPTY_YEAR": "核定年度 {year} 年没有获批日期在该年度的申报事项，也没有处于奖励期内的总部迁入（申报事项的获批年度：{present}；总部迁入的奖励期：{hq}），请核对 --year 是否填错",
     "CLAWBACK_MOVED_OUT": "通用条款：外迁企业应缴回近5年内按本措施享受的全部奖励资金（迁出日期 {moved}，兑现日期 {paid_on}）",
     "CLAWBACK_FRAUD": "通用条款：弄虚作假一经查实，收回已发放奖励资金（兑现日期 {paid_on}）",
 }

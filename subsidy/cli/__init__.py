@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "subsidy.cli.audit",
     "subsidy.cli.check",
     "subsidy.cli.serve",
+    "subsidy.cli.compare",
 )
 
 for _name in COMMAND_MODULES:

@@ -36,13 +36,22 @@ def run_assessment(path: Path, *, year: int, config: Path | None, ledger: str | 
     from policies import get_pack
 
     from .. import engine, params
-    from ..workbook.reader import read_workbook
 
     pack = get_pack(policy)
     prm = params.load(config, pack)
     check_year(year)
-    big = console is not None and console.is_terminal and _size(path) > LARGE_FILE
-    with console.status("正在读取申报汇总表…") if big else nullcontext():
+    batch, extra, ledger_used = read_inputs(path, ledger=ledger, pack=pack, console=console)
+    with busy(console, path, f"正在核定 {len(batch.claims) + len(batch.hq_claims):,} 条申报…"):
+        return engine.assess(batch, year=year, pack=pack, params=prm, extra_history=extra, ledger_used=ledger_used)
+
+
+def read_inputs(path: Path, *, ledger: str | None, pack, console: Console | None = None):
+    """The batch read and validated once, and the ledger's history of its companies when a ledger is named
+    (option or SUBSIDY_LEDGER): (Batch, extra history, whether a ledger was read). Shared by assess and
+    compare, which assesses the same batch under several sets of 口径."""
+    from ..workbook.reader import read_workbook
+
+    with busy(console, path, "正在读取申报汇总表…"):
         batch = read_workbook(path, pack=pack)
     extra = ()
     url = ledger_url(ledger)
@@ -50,8 +59,13 @@ def run_assessment(path: Path, *, year: int, config: Path | None, ledger: str | 
         from ..ledger import history
 
         extra = tuple(history(url, credit_codes={c.credit_code for c in batch.companies}, policy_id=pack.id))
-    with console.status(f"正在核定 {len(batch.claims) + len(batch.hq_claims):,} 条申报…") if big else nullcontext():
-        return engine.assess(batch, year=year, pack=pack, params=prm, extra_history=extra, ledger_used=bool(url))
+    return batch, extra, bool(url)
+
+
+def busy(console: Console | None, path: Path, message: str):
+    """A status line naming the stage of a long run: only on a terminal and for a large input file."""
+    big = console is not None and console.is_terminal and _size(path) > LARGE_FILE
+    return console.status(message) if big else nullcontext()
 
 
 LARGE_FILE = 1_000_000  # bytes: above this the terminal shows what stage a long run is in
@@ -96,9 +110,9 @@ def assess(
     files = [out] + ([Path(json_out)] if json_out and not to_stdout else [])
     with progress(len(result.lines) * (2 if json_out else 1), "正在写出结果", console=console) as advance:
         with atomic_paths(files) as tmps:  # the schedule and its JSON are replaced together, or neither
-            write_schedule(result, tmps[0], advance=advance)
+            write_schedule(result, tmps[0], advance=advance, atomic=False)
             if len(tmps) > 1:
-                write_json(result, str(tmps[1]))
+                write_json(result, str(tmps[1]), atomic=False)
                 advance(len(result.lines))
         if to_stdout:
             write_json(result, "-")

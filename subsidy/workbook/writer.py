@@ -466,11 +466,14 @@ def save(wb: Workbook, path: str | os.PathLike[str]) -> None:
 
 
 def write_schedule(result: Result, path: str | os.PathLike[str], *,
-                   advance: Callable[[int], None] | None = None) -> None:
-    """Write the award schedule workbook to ``path`` atomically (OutputError when it cannot be written)."""
+                   advance: Callable[[int], None] | None = None, atomic: bool = True) -> None:
+    """Write the award schedule workbook to ``path`` atomically (OutputError when it cannot be written).
+
+    ``atomic=False``: ``path`` is already a temporary file of the caller's (subsidy.atomic.atomic_paths, which
+    publishes it with others); an OSError then goes to the caller, who names the real target."""
+    if not atomic:
+        save(build(result, advance=advance), path)
+        return
     with atomic_path(path) as tmp:
-        try:
-            save(build(result, advance=advance), tmp)
-        except OSError as e:  # e.g. the disk filled up: one Chinese line, nothing left behind
-            raise output_error(path, e) from e
+        save(build(result, advance=advance), tmp)
 
