@@ -111,9 +111,10 @@ def test_recording_the_second_year_then_again_and_a_tampered_result(two_years, c
             x["payable"] = "500000.00"
             x["payers"] = {"珠山区财政": "500000.00"}
     bad = write(tmp, "tampered.json", res)
-    rc, out, err = run("ledger", "record", bad, "--ledger", url, "--approved-by", "李四", capsys=capsys)
-    assert rc == 1 and err.count("\n") == 1 and "Traceback" not in err
-    assert "冲突 1 处" in err and "A-11" in err and "本次为 500,000.00 元" in err
+    rc, out, err = run("ledger", "record", bad, "--ledger", url, "--approved-by", "李四", "--paid-on", "2025-01-15",
+                       capsys=capsys)
+    assert rc == 1 and err.count("\n") == 2 and "Traceback" not in err
+    assert "冲突 1 处" in err and "（申报编号 A-11）：同一申报已按不同的金额记账" in err
     assert len(L.payouts(url)) == 8
 
 
@@ -123,7 +124,8 @@ def test_the_schedule_recomputes_cell_for_cell(two_years, capsys):
                      capsys=capsys)
     assert rc == 0 and "一致" in out
     # the 2024 schedule used the ledger: the auditor gives the same ledger, even after 2024 was recorded
-    run("ledger", "record", tmp / "r2024.json", "--ledger", url, "--approved-by", "李四", capsys=capsys)
+    assert run("ledger", "record", tmp / "r2024.json", "--ledger", url, "--approved-by", "李四",
+               "--paid-on", "2025-01-15", capsys=capsys)[0] == 0
     rc, out, _ = run("audit", tmp / "s2024.xlsx", "--applications", tmp / "in2024.xlsx", "--ledger", url,
                      capsys=capsys)
     assert rc == 0, out
@@ -258,6 +260,17 @@ def _insert_again(url: str, claim_id: str, year: int) -> None:
     eng.dispose()
 
 
+def _delete(url: str, claim_id: str) -> None:
+    from sqlalchemy.orm import Session
+    from subsidy.ledger import db
+    from subsidy.ledger.schema import PayoutRow
+
+    eng = db.open_engine(url)
+    with Session(eng) as s, s.begin():
+        s.delete(s.query(PayoutRow).filter_by(claim_id=claim_id).one())
+    eng.dispose()
+
+
 FLAG_CASES = [
     ("a one-time reward paid twice",
      lambda url, tmp: (L.record(url, write(tmp, "1.json", result(2023, ln("A-1", "qual_grade1", 500000, measure=2))),
@@ -277,9 +290,10 @@ FLAG_CASES = [
                                                                   tax={code(101): "300000.00"})),
                                 approved_by="张", paid_on=dt.date(2025, 1, 2))),
      "CAP_EXCEEDED", Decimal("100000.00")),
-    ("a reward year before the policy took effect",
-     lambda url, tmp: L.record(url, write(tmp, "1.json", result(2022, ln("A-1", "tech_provincial", 200000))),
-                               approved_by="张", paid_on=dt.date(2023, 3, 1)),
+    ("a reward year before the policy took effect",  # record and import refuse it: only a ledger edited by hand
+     lambda url, tmp: (L.record(url, write(tmp, "1.json", result(2023, ln("A-1", "tech_provincial", 200000))),
+                                approved_by="张", paid_on=dt.date(2023, 3, 1)), _insert_again(url, "A-1", 2022),
+                       _delete(url, "A-1")),
      "OUTSIDE_VALIDITY", Decimal("200000.00")),
 ]
 
@@ -371,8 +385,11 @@ def test_the_environment_supplies_the_ledger(two_years, capsys, monkeypatch):
 
 
 CLI_ERRORS = [
-    ("a result file that does not exist", ["ledger", "record", "{tmp}/none.json", "--approved-by", "张"], "不存在"),
-    ("a result file that is not JSON", ["ledger", "record", "{tmp}/in2023.xlsx", "--approved-by", "张"], "JSON"),
+    ("a result file that does not exist", ["ledger", "record", "{tmp}/none.json", "--approved-by", "张",
+                                           "--paid-on", "2024-01-20"], "不存在"),
+    ("a result file that is not JSON", ["ledger", "record", "{tmp}/in2023.xlsx", "--approved-by", "张",
+                                        "--paid-on", "2024-01-20"], "JSON"),
+    ("a record without payment date", ["ledger", "record", "{tmp}/r2023.json", "--approved-by", "张"], "--paid-on"),
     ("a payment date that is not a date", ["ledger", "record", "{tmp}/r2023.json", "--approved-by", "张",
                                            "--paid-on", "2024-13-01"], "不是日期"),
     ("a ledger URL that is not a URL", ["ledger", "list", "--ledger", "ledger.db"], "账本地址"),
@@ -402,7 +419,8 @@ def test_the_installed_console_script_records_and_audits(two_years):
     p = subprocess.run([str(exe), "audit", "-o", str(tmp / "la.xlsx")], capture_output=True, text=True, env=env,
                        timeout=120)
     assert p.returncode == 0 and (tmp / "la.xlsx").exists(), p.stdout + p.stderr
-    p = subprocess.run([str(exe), "ledger", "record", str(tmp / "nope.json"), "--approved-by", "李四"],
+    p = subprocess.run([str(exe), "ledger", "record", str(tmp / "nope.json"), "--approved-by", "李四",
+                        "--paid-on", "2025-01-15"],
                        capture_output=True, text=True, env=env, timeout=120)
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "Traceback" not in p.stderr
 
