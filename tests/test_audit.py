@@ -442,7 +442,7 @@ def example(tmp_path_factory):
     return tmp
 
 
-def _delete(sheet: str, first_cell: str, second_cell: str | None = None):
+def _delete_sheet_row(sheet: str, first_cell: str, second_cell: str | None = None):
     def edit(wb):
         ws = wb[sheet]
         for row in ws.iter_rows():
@@ -460,14 +460,14 @@ def _insert_company(wb):
 
 
 KEYED_EDITS = [
-    ("a treasury's measure row deleted from 出资汇总 is one missing row", _delete("出资汇总", "珠山区财政", "第6条"),
+    ("a treasury's measure row deleted from 出资汇总 is one missing row", _delete_sheet_row("出资汇总", "珠山区财政", "第6条"),
      [("出资汇总", None, "", "珠山区财政 第6条", "整行", "应有此行", "（缺少此行）")]),
-    ("a treasury deleted from the 汇总 totals is one missing row", _delete("汇总", "浮梁县财政"),
+    ("a treasury deleted from the 汇总 totals is one missing row", _delete_sheet_row("汇总", "浮梁县财政"),
      [("汇总", None, "", "出资财政 浮梁县财政", "整行", "应有此行", "（缺少此行）")]),
-    ("a deposit row deleted is one missing row", _delete("质量保证金", "91360203MA0001018A", "景德镇瓷都建设集团有限公司"),
+    ("a deposit row deleted is one missing row", _delete_sheet_row("质量保证金", "91360203MA0001018A", "景德镇瓷都建设集团有限公司"),
      [("质量保证金", None, "", "统一社会信用代码 91360203MA0001018A，项目名称 瓷都大厦", "整行", "应有此行",
        "（缺少此行）")]),
-    ("a clawback row deleted is one missing row", _delete("追缴清单", "91360203MA00011571"),
+    ("a clawback row deleted is one missing row", _delete_sheet_row("追缴清单", "91360203MA00011571"),
      [("追缴清单", None, "", "统一社会信用代码 91360203MA00011571，奖励类别 省级企业技术中心，项目或证书名称 宏图技术中心，"
        "奖励年度 2023，兑现日期 2023-12-20", "整行", "应有此行", "（缺少此行）")]),
     ("a company row added to 企业汇总 is one extra row", _insert_company,
