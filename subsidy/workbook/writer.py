@@ -12,6 +12,7 @@ The file appears atomically (subsidy.atomic).
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
 import os
 from math import ceil
@@ -26,9 +27,28 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
+from openpyxl.worksheet import _writer as _openpyxl_writer
 from openpyxl.writer.excel import ExcelWriter
 
-from ..atomic import atomic_path, output_error
+from ..atomic import atomic_path, output_error, scratch_file
+
+# openpyxl streams each write-only sheet to a scratch file in TMPDIR; a run killed mid-way (SIGKILL: no cleanup
+# runs) would leave them there for good. While a schedule is written they go beside it instead, named like our own
+# temporary files, so the next run writing into that folder removes them (subsidy.atomic.clean_stale).
+_SCRATCH_DIR: contextvars.ContextVar[str | None] = contextvars.ContextVar("subsidy_scratch_dir", default=None)
+_openpyxl_temp = _openpyxl_writer.create_temporary_file
+
+
+def _scratch(suffix: str = "") -> str:
+    directory = _SCRATCH_DIR.get()
+    if directory is None:
+        return _openpyxl_temp(suffix)
+    path = scratch_file(directory, "openpyxl", suffix)
+    _openpyxl_writer.ALL_TEMP_FILES.append(path)  # openpyxl's own atexit cleanup still covers it
+    return path
+
+
+_openpyxl_writer.create_temporary_file = _scratch
 from ..labels import DEPOSIT_STATUS_LABELS, STATUS_LABELS, status_label
 from ..models import STATUSES, Result
 from ..money import ZERO, fen, yuan_text
@@ -556,9 +576,22 @@ def write_schedule(result: Result, path: str | os.PathLike[str], *,
 
     ``atomic=False``: ``path`` is already a temporary file of the caller's (subsidy.atomic.atomic_paths, which
     publishes it with others); an OSError then goes to the caller, who names the real target."""
-    if not atomic:
-        save(build(result, advance=advance), path)
-        return
-    with atomic_path(path) as tmp:
-        save(build(result, advance=advance), tmp)
+    token = _SCRATCH_DIR.set(os.path.dirname(os.path.abspath(path)))
+    try:
+        if not atomic:
+            _build_and_save(result, path, advance)
+            return
+        with atomic_path(path) as tmp:
+            _build_and_save(result, tmp, advance)
+    finally:
+        _SCRATCH_DIR.reset(token)
+
+
+def _build_and_save(result: Result, path: str | os.PathLike[str], advance: Callable[[int], None] | None) -> None:
+    wb = build(result, advance=advance)
+    try:
+        save(wb, path)
+    except BaseException:
+        _discard_temp_files(wb)  # whatever failed, the sheets' scratch files go with it
+        raise
 
