@@ -12,8 +12,8 @@ is written (:class:`MergeRefused` lists them all). What it refuses, because each
 * the same company with different facts in two files: each differing cell is named with both files — the facts
   compared as the reader understood them, so ``12.5万`` and ``125000`` are the same fact, and a row that differs
   only in 地方留成税收(元) is refused, never "last one wins";
-* the same deposit project (company and project) or the same payout (company, category, project, reward year —
-  the key the engine uses) listed differently in two files.
+* the same deposit project (company and project) or the same payout (the engine's key: company, category, reward
+  year and, for a reward paid per project or subject, the project) listed differently in two files.
 
 What it joins: the same company with identical facts is one 企业 row; a deposit project or a payout listed
 identically in several files is written once (counted twice, a payout would lower a top-up or use up the cap
@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from .engine import payout_key
 from .errors import SubsidyError, UnreadableInput
 from .export import unreadable_rows
 from .models import Batch, Claim, Company, DepositRow, HqClaim, Payout
@@ -225,7 +226,7 @@ def merge_batches(inputs: Sequence[tuple[str, Batch]], *, pack: PolicyPack,
                                        lambda d: (d.credit_code, norm_subject(d.project)),
                                        lambda d: (d.settlement_amount,), _deposit_what)
     history, history_sources = _keyed(inputs, pack, problems, HISTORY, lambda b: b.history,
-                                      lambda p: (p.credit_code, p.category, norm_subject(p.subject), p.reward_year),
+                                      lambda p: payout_key(p, pack),  # the engine's: one payout, one key
                                       lambda p: (p.paid_on, p.amount), _payout_what)
     if problems:
         raise MergeRefused(problems)

@@ -33,7 +33,7 @@ def print_summary(result: Result, *, console: Console) -> None:
     extra = "，".join(f"{status_label(s)} {n}" for s, n in t.by_status.items() if s not in STATUS_LABELS)
     console.print(f"申报 {len(result.lines)} 条：{counts}{'，' + extra if extra else ''}", highlight=False, markup=False)
     for n in result.notices:
-        console.print(f"[yellow]注意：[/yellow]{escape(n.message)}", highlight=False)
+        paragraph(console, f"注意：{n.message}", style="yellow")
 
     if t.by_payer:
         print_table(console, [Col("出资财政", "key"), Col("金额（元）", "money")],

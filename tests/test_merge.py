@@ -261,8 +261,9 @@ def test_the_receipts_sheet_lists_each_file_and_reconciles_rows(example, tmp_pat
     assert ciduo[3] == f"{CIDUO} 景德镇瓷都建设集团有限公司" and ciduo[4:9] == [1, 7, 0, 2, 1]
     assert rows[6][1:9] == ["合计：收到的行", None, None, 2, 8, 1, 2, 1]
     assert rows[7][1:9] == ["写入本申报汇总表的行", None, None, 2, 8, 1, 2, 1]
-    sources = [r for r in rows if r[1] == "申报事项" and r[2] == "第2行"]
-    assert sources[0][3] == f"{CHENGTOU}-01" and sources[0][4] == f"{files[0]}“申报事项”表第2行"
+    assert [r for r in rows if r[1] == "申报事项 第2行"] == [[None, "申报事项 第2行", f"{CHENGTOU}-01", "文件1 第2行"]
+                                                          + [None] * 6]
+    assert [r for r in rows if r[1] == "企业 第3行"][0][2:4] == [f"{CIDUO} 景德镇瓷都建设集团有限公司", "文件2 第2行"]
 
 
 def test_the_same_company_with_the_same_facts_in_two_files_is_one_row(tmp_path, capsys):

@@ -371,3 +371,15 @@ def test_without_a_credit_code_the_page_says_how_to_get_the_file(client):
 def test_a_form_with_mistakes_downloads_nothing(client):
     r = client.post("/export", data=FORM | {"credit_code": CODE, "credit_score": "好", "checked": "x"})
     assert r.status_code == 400 and "信用评价分：“好”不是有效的分数" in text(r.text)
+
+
+def test_an_upload_without_a_history_sheet_shows_the_warning_on_the_summary_page(client):
+    from helpers_uscc import uscc
+    from workbooks import complete, workbook_bytes
+
+    data = workbook_bytes(complete({"企业": [["统一社会信用代码", "企业名称", "注册地"], [uscc(1), "甲", "珠山区"]]}))
+    r = client.post("/upload", files={"file": ("申报.xlsx", data)}, data={"year": "2024"})
+    assert r.status_code == 200
+    t = text(r.text)
+    assert "注意：申报汇总表中没有“已兑现奖励”表" in t
+    assert "无法检查重复兑现和升级补差" in t

@@ -13,6 +13,7 @@ from rich.console import Console as _Console
 from ..errors import SubsidyError
 from ..money import yuan_text
 from ..output import Col, print_table
+from ..paths import Out, check_outputs
 from . import options
 
 ledger_app = typer.Typer(
@@ -47,6 +48,14 @@ def parse_date(text: str, option: str) -> dt.date:
         raise BadArgument(f"{option} 的值“{text}”不是日期（应为 2024-03-15、2024/3/15 或 2024年3月15日）") from None
 
 
+def _ledger_file(ledger: str | None) -> Path | None:
+    """The file of an SQLite ledger (the option, SUBSIDY_LEDGER or the default), which no output may replace."""
+    from ..ledger.db import resolve_url
+    from .assess import sqlite_path
+
+    return sqlite_path(resolve_url(ledger))
+
+
 def check_year(year: int | None) -> int | None:
     if year is not None and not 2000 <= year <= 2100:
         raise BadArgument(f"年度“{year}”无效（应为 2000–2100 之间的年份）")
@@ -57,6 +66,11 @@ def _pack(policy: str):
     from policies import get_pack
 
     return get_pack(policy)
+
+
+def _source_text(p) -> str:
+    """申报编号 A-1 for a recorded assessment line; 导入 第5行 for a row of an imported 已兑现奖励 sheet."""
+    return f"导入 第{p.source_row}行" if p.imported else f"申报编号 {p.claim_id}"
 
 
 def _payers_text(payers: dict[str, Decimal]) -> str:
@@ -73,21 +87,77 @@ def init_cmd(
     Console().print(f"账本已就绪：{L.init(ledger)}")
 
 
+def _refuse(e) -> None:
+    """A refusal with a list (conflicts, bad rows): the headline, then one numbered item per line, on stderr."""
+    import click
+
+    click.echo(f"错误：{e.headline}：", err=True)
+    for i, item in enumerate(e.items, 1):
+        click.echo(f"  {i}. {item}", err=True)
+    raise typer.Exit(e.exit_code)
+
+
+def _outcome(console, out, *, verb: str, paid_on: dt.date | None = None) -> None:
+    console.print(f"{verb} {len(out.new)} 笔，合计 {yuan_text(out.new_amount)} 元；"
+                  f"已在账本中（未重复{verb[-2:]}）{out.unchanged} 笔。")
+    if paid_on is not None:
+        other = [p for p in out.same if p.paid_on != paid_on]
+        if other:
+            days = "、".join(sorted({str(p.paid_on) for p in other}))
+            console.print(f"注意：已在账本中的 {len(other)} 笔兑现日期为 {days}，与本次 --paid-on {paid_on} 不同，"
+                          "账本中的日期未改变。")
+
+
 @ledger_app.command("record")
 def record_cmd(
     result: Path = typer.Argument(..., metavar="RESULT.json", help="subsidy assess --json 输出的核定结果"),
     approved_by: str = typer.Option(..., "--approved-by", metavar="姓名", help="审批人"),
-    paid_on: Optional[str] = typer.Option(None, "--paid-on", metavar="日期", help="兑现日期（默认：今天）"),
+    paid_on: str = typer.Option(..., "--paid-on", metavar="日期",
+                                help="兑现日期（资金实际拨付的日期，如 2025-01-15；不能晚于今天）"),
     ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP),
 ) -> None:
-    """把一次核定结果中核定金额大于0的每一项记为已兑现。同一结果重复记录不会重复入账；与账本已有记录冲突时整批拒绝、不写入任何记录。"""
+    """把一次核定结果中核定金额大于0的每一项记为已兑现（必须写明兑现日期）。
+
+    同一结果（同一申报汇总表、同一申报编号）重复记录不会重复入账。同一企业、同一奖励类别、同一项目、同一奖励年度已由另一份核定结果记账或已导入，或一次性奖励已在其他年度兑现，即为冲突：整批拒绝、不写入任何记录，逐条列出冲突，退出码 1。
+    """
     from .. import ledger as L
 
-    day = parse_date(paid_on, "--paid-on") if paid_on is not None else None
-    out = L.record(ledger, result, approved_by=approved_by, paid_on=day)
+    day = parse_date(paid_on, "--paid-on")
+    try:
+        out = L.record(ledger, result, approved_by=approved_by, paid_on=day)
+    except L.LedgerConflict as e:
+        _refuse(e)
     console = Console()
     console.print(f"账本：{L.db.shown(L.resolve_url(ledger))}")
-    console.print(f"新记录 {len(out.new)} 笔，合计 {yuan_text(out.new_amount)} 元；已在账本中（未重复记录）{out.unchanged} 笔。")
+    _outcome(console, out, verb="新记录", paid_on=day)
+
+
+@ledger_app.command("import")
+def import_cmd(
+    workbook: Path = typer.Argument(..., metavar="已兑现奖励.xlsx",
+                                    help="已兑现奖励表（ledger export 的格式），或含“已兑现奖励”工作表的申报汇总表"),
+    approved_by: str = typer.Option(..., "--approved-by", metavar="姓名", help="经办人（登记这批历史兑现记录的人）"),
+    ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP),
+    policy: str = options.POLICY,
+) -> None:
+    """导入账本建立之前已兑现的奖励（“已兑现奖励”表），供核定、追缴和账本审计使用。
+
+    任何一行无法读取或不可能是本政策的兑现，整表拒绝（退出码 2）；与账本已有记录冲突，整表拒绝并逐条列出（退出码 1）；同一文件重复导入不会重复入账。导入的记录没有出资财政，显示为“出资财政未记录”。
+    """
+    from .. import ledger as L
+
+    pack = _pack(policy)
+    try:
+        out = L.import_history(ledger, workbook, approved_by=approved_by, policy_id=pack.id)
+    except (L.LedgerConflict, L.BadImportFile) as e:
+        _refuse(e)
+    console = Console()
+    console.print(f"账本：{L.db.shown(L.resolve_url(ledger))}")
+    _outcome(console, out, verb="导入", paid_on=None)
+    for note in out.notes:
+        console.print(f"注意：{note}")
+    if out.new:
+        console.print(f"导入的记录没有出资财政，在账本列表、追缴清单和审计中显示为“{L.store.UNRECORDED_TREASURY}”。")
 
 
 @ledger_app.command("list")
@@ -97,21 +167,21 @@ def list_cmd(
     ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP),
     policy: str = options.POLICY,
 ) -> None:
-    """列出已兑现的奖励：兑现给谁、什么奖励、哪年、何时、多少、由哪级财政出资。"""
+    """列出已兑现的奖励：兑现给谁、什么奖励、哪年、何时、多少、由哪级财政出资，来自哪份核定结果（申报编号）或哪次导入。"""
     from .. import ledger as L
 
     pack = _pack(policy)
     rows = L.payouts(ledger, policy_id=pack.id, credit_codes=[company] if company else None, year=check_year(year))
     console = Console()
     cols = [Col("统一社会信用代码", "key"), Col("企业名称"), Col("奖励类别"), Col("项目或证书名称"), Col("奖励年度", "key"),
-            Col("兑现日期", "key"), Col("兑现金额(元)", "money"), Col("出资财政"), Col("审批人"), Col("申报编号", "key"),
+            Col("兑现日期", "key"), Col("兑现金额(元)", "money"), Col("出资财政"), Col("审批人"), Col("来源", "key"),
             Col("追缴")]
     table = []
     for p in rows:
         cb = "" if p.clawback is None else ("待缴回" if p.clawback.open else f"已于 {p.clawback.returned_on} 缴回")
         table.append((p.credit_code, p.company_name, L.store.category_label(pack, p.category), p.subject,
                       str(p.reward_year), str(p.paid_on), yuan_text(p.amount), _payers_text(p.payers), p.approved_by,
-                      p.claim_id, cb))
+                      _source_text(p), cb))
     print_table(console, cols, table, title=f"已兑现奖励（{pack.number}）",
                 heading=(1, 2, 3))
     total = sum((p.amount for p in rows), Decimal("0.00"))
@@ -130,6 +200,7 @@ def export_cmd(
     from .. import ledger as L
     from ..ledger.export import write_history_workbook
 
+    check_outputs([Out("--output", output, xlsx=True)], inputs={"--ledger": _ledger_file(ledger)})
     pack = _pack(policy)
     rows = L.payouts(ledger, policy_id=pack.id, credit_codes=[company] if company else None, year=check_year(year))
     write_history_workbook(rows, output, pack=pack)
@@ -154,6 +225,8 @@ def clawback_cmd(
 
     if record and not (approved_by and approved_by.strip()):
         raise BadArgument("登记追缴（--record）时须用 --approved-by 写明经办人")
+    check_outputs([Out("--output", output, xlsx=True)],
+                  inputs={"--applications": applications, "--config": config, "--ledger": _ledger_file(ledger)})
     pack = _pack(policy)
     prm = P.load(config, pack)
     batch = read_workbook(applications, pack=pack)
@@ -179,7 +252,6 @@ def clawback_cmd(
                 [(k, yuan_text(v)) for k, v in totals.items()]
                 + [("合计", yuan_text(sum(totals.values(), Decimal("0.00"))))], title="按出资财政汇总")
     if output:
-
         write_clawbacks(dues, output, pack=pack)
         console.print(f"追缴清单：{output}")
     if record:

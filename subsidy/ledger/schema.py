@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -15,8 +15,19 @@ class Base(DeclarativeBase):
     pass
 
 
+#: where a payout came from: a line of an assessment (`ledger record`), or a row of an 已兑现奖励 sheet of payouts
+#: made before the ledger existed (`ledger import`)
+SOURCE_RESULT = "result"
+SOURCE_IMPORT = "import"
+
+
 class PayoutRow(Base):
-    """One reward paid under a policy: a line of an assessment with payable > 0."""
+    """One reward paid under a policy: a line of an assessment with payable > 0, or an imported earlier payout.
+
+    ``input_sha256`` is the SHA-256 of the application workbook the assessment read (source ``result``) or of the
+    imported workbook (source ``import``); ``claim_id`` is the 申报编号, or ``已兑现奖励:<row>`` for an import,
+    whose Excel row is also ``source_row``. An imported payout has no shares: its treasuries were not recorded.
+    """
 
     __tablename__ = "payouts"
     __table_args__ = (
@@ -40,6 +51,9 @@ class PayoutRow(Base):
     approved_by: Mapped[str] = mapped_column(String(100), nullable=False)
     claim_id: Mapped[str] = mapped_column(String(100), nullable=False, default="")
     input_sha256: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    source: Mapped[str] = mapped_column(String(16), nullable=False, default=SOURCE_RESULT,
+                                        server_default=text(f"'{SOURCE_RESULT}'"))
+    source_row: Mapped[int | None] = mapped_column(Integer, nullable=True)
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
 
     shares: Mapped[list["PayoutShare"]] = relationship(

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
+import io
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ..atomic import atomic_write_bytes
 from ..errors import OutputError
 
 MONEY = "#,##0.00"
@@ -59,20 +59,13 @@ def table(ws: Worksheet, headers: list[str], rows: list[list], *, widths: list[i
 
 
 def save(wb: Workbook, path: str | Path) -> Path:
-    """Write the whole workbook or nothing: a temporary file beside the target, then an atomic rename."""
+    """Write the whole workbook or nothing, through subsidy.atomic (mode 0644 under the usual umask, Chinese
+    OutputError, no temporary file left behind). The workbook is built in memory first: openpyxl writing straight
+    to a file that hits a full disk would leave a half-closed zip whose clean-up prints a traceback."""
     p = Path(path)
     if p.suffix.lower() != ".xlsx":
         raise OutputError(f"输出文件应为 .xlsx：{p}")
-    if not p.parent.exists():
-        raise OutputError(f"无法写入 {p}：目录 {p.parent} 不存在")
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}-", suffix=".xlsx", dir=p.parent)
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        os.replace(tmp, p)
-    except OSError as e:
-        raise OutputError(f"无法写入 {p}：{e.strerror or e.__class__.__name__}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    buf = io.BytesIO()
+    wb.save(buf)
+    atomic_write_bytes(p, buf.getvalue())
     return p

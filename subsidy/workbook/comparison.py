@@ -7,9 +7,7 @@ wrapped with row heights set, each chart on its own chart sheet with a title, ax
 """
 from __future__ import annotations
 
-import math
 import os
-import unicodedata
 from decimal import Decimal
 from typing import Iterable, Sequence
 
@@ -28,20 +26,20 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins, PrintPageSetup
 
 from ..atomic import atomic_path
+from . import printing
 from ..compare import Comparison, LineChange, Sweep
 from ..labels import STATUS_LABELS, status_label
 from ..models import STATUSES
 from ..money import yuan_text
 
-MONEY_FORMAT = "#,##0.00"
-FONT_SIZE = 10
-LINE_HEIGHT = 15  # points per line of 10 pt text (CJK fonts set lines wider than Latin ones)
+MONEY_FORMAT = printing.MONEY_FORMAT
+FONT_SIZE = printing.FONT_SIZE
 #: value labels on a sweep's line chart only up to this many values (more would overprint each other)
 LABELLED_POINTS = 25
 
-FONT_NAME = "Calibri"  # Excel's default; LibreOffice renders it with the metric-compatible Carlito
-_FONT = Font(name=FONT_NAME, size=FONT_SIZE)
-_BOLD = Font(name=FONT_NAME, size=FONT_SIZE, bold=True)
+FONT_NAME = printing.FONT_NAME
+_FONT = printing.BODY_FONT
+_BOLD = printing.BOLD_FONT
 _TITLE = Font(name=FONT_NAME, size=16, bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _CHANGED_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -50,68 +48,45 @@ _WRAP = Alignment(wrap_text=True, vertical="center")
 _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 
-# --------------------------------------------------------------------------- printing (minimal, self-contained)
-# TODO(print): switch to the shared page-setup helper (subsidy/workbook/printing.py) once it is on main.
-
-
-def print_setup(ws, *, title_rows: str | None = "1:1", header: str | None = None) -> None:
-    """A4 landscape, one page wide, header row repeated, page numbers in the footer, ``header`` above."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.page_margins = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.7, header=0.3, footer=0.3)
-    ws.print_options.horizontalCentered = True
-    if title_rows:
-        ws.print_title_rows = title_rows
-    _header_footer(ws, header)
-
-
-def _header_footer(sheet, header: str | None) -> None:
-    sheet.oddFooter.center.text = "第 &P 页 共 &N 页"
-    sheet.oddFooter.center.size = 9
-    if header:
-        sheet.oddHeader.center.text = header
-        sheet.oddHeader.center.size = 9
+# --------------------------------------------------------------------------- printing (subsidy.workbook.printing)
 
 
 _EMU_PER_CM = 360_000
 
 
-def chart_sheet(wb: Workbook, title: str, chart, *, header: str | None = None) -> None:
-    """A chart on its own sheet, printed on one A4 landscape page."""
+def chart_sheet(wb: Workbook, title: str, chart, *, heading: printing.Heading) -> None:
+    """A chart on its own sheet, printed on one A4 landscape page, with the page header and footer of every
+    other sheet."""
     cs = wb.create_chartsheet(title)
     cs.add_chart(chart)
     # Excel stretches a chart sheet's chart over the page; LibreOffice takes the anchor's size: the printable area
     chart.anchor.ext = XDRPositiveSize2D(cx=26 * _EMU_PER_CM, cy=17 * _EMU_PER_CM)
-    cs.pageSetup = PrintPageSetup(paperSize=9, orientation="landscape")  # A4
-    cs.pageMargins = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.7, header=0.3, footer=0.3)
-    _header_footer(cs, header)
+    cs.pageSetup = PrintPageSetup(paperSize=printing.A4.code, orientation="landscape")
+    cs.pageMargins = PageMargins(left=printing.MARGIN_SIDE, right=printing.MARGIN_SIDE, top=printing.MARGIN_TOP,
+                                 bottom=printing.MARGIN_BOTTOM, header=printing.MARGIN_HEADER,
+                                 footer=printing.MARGIN_HEADER)
+    printing.header_footer(cs.HeaderFooter, heading)
 
 
-def text_width(s: str) -> int:
-    """Columns a text takes: a CJK character counts two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+text_width = printing.text_width
 
 
 def lines_needed(s: str, width: float) -> int:
-    usable = max(int(width) - 1, 1)  # a column unit holds about one 10 pt Latin character, half a CJK one
-    return sum(max(1, math.ceil(text_width(part) / usable)) for part in s.split("\n"))
+    return printing.line_count(s, width)
 
 
 class Sheet:
     """A table sheet: header row 1 (frozen, repeated on every printed page), wrapped rows with heights set."""
 
     def __init__(self, wb: Workbook, title: str, widths: Sequence[float], headers: Sequence[str] | None = None,
-                 *, first: bool = False, page_header: str | None = None):
+                 *, first: bool = False, page_header: printing.Heading | None = None):
         self.ws = wb.active if first else wb.create_sheet(title)
         self.ws.title = title
         self.widths = list(widths)
         self.row = 0  # the last row written
         for i, w in enumerate(widths, 1):
             self.ws.column_dimensions[get_column_letter(i)].width = w
-        print_setup(self.ws, title_rows="1:1" if headers else None, header=page_header)
+        printing.setup_page(self.ws, heading=page_header, repeat_rows="1:1" if headers else None, widths=widths)
         if headers:
             self.ws.freeze_panes = "A2"
             self.header(headers)
@@ -160,25 +135,25 @@ class Sheet:
         if isinstance(value, str):
             width = sum(self.widths[1:1 + span])
             n = max(lines_needed(value, width), lines_needed(label, self.widths[0]))
-            self.ws.row_dimensions[r].height = n * LINE_HEIGHT + 3
+            self.ws.row_dimensions[r].height = printing.row_height(n)
         return r
 
     def note(self, text: str) -> None:
         """A paragraph over the whole width of the sheet."""
         r = self.append([text])
         self.ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=len(self.widths))
-        self.ws.row_dimensions[r].height = lines_needed(text, sum(self.widths)) * LINE_HEIGHT + 3
+        self.ws.row_dimensions[r].height = printing.row_height(lines_needed(text, sum(self.widths)))
 
     def blank(self) -> None:
         self.row += 1
-        self.ws.row_dimensions[self.row].height = LINE_HEIGHT
+        self.ws.row_dimensions[self.row].height = printing.row_height(1)
 
     def _height(self, r: int, values: Sequence) -> None:
         n = 1
         for v, w in zip(values, self.widths):
             if isinstance(v, str) and v:
                 n = max(n, lines_needed(v, w))
-        self.ws.row_dimensions[r].height = n * LINE_HEIGHT + 3
+        self.ws.row_dimensions[r].height = printing.row_height(n)
 
 
 # --------------------------------------------------------------------------- the comparison
@@ -255,7 +230,7 @@ def build_comparison(c: Comparison) -> Workbook:
     wb = Workbook()
     wb.properties.creator = "subsidy"
     wb.properties.title = f"口径比较表 {c.year}"
-    head = f"口径比较表　{c.year}年度　&A"  # &A: the sheet's name
+    head = printing.heading(c.policy.number, c.policy.title, c.year, "口径比较表")
     _summary(wb, c, head)
     treasuries = _totals_table(wb, "按出资财政", "出资财政", c.treasuries, c.treasuries, c.base.by_payer,
                                c.alternative.by_payer, c.difference_by_payer,
@@ -288,9 +263,9 @@ def build_comparison(c: Comparison) -> Workbook:
     if n:
         ws = treasuries.ws
         chart_sheet(wb, "图表-出资财政", _bar(
-            f"{c.year}年度各出资财政核定金额：基准口径与备选口径（元）", ws, cols=(2, 3), n=n), header=head)
+            f"{c.year}年度各出资财政核定金额：基准口径与备选口径（元）", ws, cols=(2, 3), n=n), heading=head)
         chart_sheet(wb, "图表-差额", _bar(
-            f"{c.year}年度各出资财政的差额：备选口径−基准口径（元）", ws, cols=(4, 4), n=n), header=head)
+            f"{c.year}年度各出资财政的差额：备选口径−基准口径（元）", ws, cols=(4, 4), n=n), heading=head)
     return wb
 
 
@@ -375,7 +350,7 @@ def build_sweep(sw: Sweep) -> Workbook:
     wb = Workbook()
     wb.properties.creator = "subsidy"
     wb.properties.title = f"口径扫描表 {sw.year}"
-    head = f"口径扫描表　{sw.year}年度　&A"
+    head = printing.heading(sw.policy.number, sw.policy.title, sw.year, "口径扫描表")
     spec = sw.spec
     s = Sheet(wb, "汇总", (26, 66), first=True, page_header=head)
     s.title("口径扫描表")
@@ -427,12 +402,12 @@ def build_sweep(sw: Sweep) -> Workbook:
     ws = t.ws
     chart_sheet(wb, "图表-核定总额", _line(
         f"{sw.year}年度核定总额随{spec.label}的变化（元）", ws, cols=(2, 2), n=n, x_title=spec.label, names=["核定总额"],
-        labelled=n <= LABELLED_POINTS), header=head)
+        labelled=n <= LABELLED_POINTS), heading=head)
     if sw.treasuries:
         chart_sheet(wb, "图表-各出资财政", _line(
             f"{sw.year}年度各出资财政核定金额随{spec.label}的变化（元）", ws, cols=(5, 4 + len(sw.treasuries)), n=n,
             x_title=spec.label, labelled=False, legend=True, names=sw.treasuries,
-            values=[[r.by_payer[k] for r in sw.rows] for k in sw.treasuries]), header=head)
+            values=[[r.by_payer[k] for r in sw.rows] for k in sw.treasuries]), heading=head)
     return wb
 
 
