@@ -360,12 +360,25 @@ def test_a_form_changed_after_the_result_is_checked_again_instead_of_downloaded(
     assert again.status_code == 200 and again.content.startswith(b"PK")
 
 
-def test_without_a_credit_code_the_page_says_how_to_get_the_file(client):
-    page = client.post("/check", data=FORM)
-    assert 'formaction="/export"' not in page.text
-    assert "填写统一社会信用代码并重新自查后，可下载申报表交住建局" in text(page.text)
-    r = client.post("/export", data=FORM | {"checked": "x"})
-    assert r.status_code == 409  # the token does not match: the page again, never a file
+def test_without_a_credit_code_or_a_name_the_page_says_how_to_get_the_file(client):
+    for form in (FORM, FORM | {"credit_code": CODE, "name": ""}):
+        page = client.post("/check", data=form)
+        assert 'formaction="/export"' not in page.text
+        assert "填写企业名称和统一社会信用代码并重新自查后，可下载申报表交住建局" in text(page.text)
+        r = client.post("/export", data=form | {"checked": "x"})
+        assert r.status_code == 409  # the token does not match: the page again, never a file
+        r = client.post("/export", data=form | {"checked": form_digest(form)})
+        assert r.status_code == 400 and "下载申报表须填写企业名称和统一社会信用代码" in text(r.text)
+
+
+def form_digest(data: dict) -> str:
+    from subsidy.web.forms import FormData
+
+    def getlist(k):
+        v = data.get(k)
+        return v if isinstance(v, list) else ([] if v is None else [v])
+
+    return FormData.from_multi(getlist, data.get).digest()
 
 
 def test_a_form_with_mistakes_downloads_nothing(client):

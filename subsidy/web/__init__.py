@@ -71,6 +71,11 @@ def _written(write) -> bytes:
         return out.read_bytes()
 
 
+def _exportable(form: FormData, parsed) -> bool:
+    """An application file needs the company's name and 统一社会信用代码 (the form lets a self-check go without)."""
+    return bool(form.values.get("name")) and parsed.credit_code != PLACEHOLDER_CODE
+
+
 def create_app(*, policy: str = "jdz-2023", config: Path | None = None, max_upload: int = MAX_UPLOAD) -> FastAPI:
     """The ASGI app. ``config`` is a --config TOML of interpretation parameters (read once, at start)."""
     from policies import get_pack
@@ -121,7 +126,7 @@ def create_app(*, policy: str = "jdz-2023", config: Path | None = None, max_uplo
             return check_page(request, form, 400, errors=errors)
         sc = self_check(parsed.batch, parsed.credit_code, year=parsed.year, pack=pack, params=prm)
         return check_page(request, form, sc=sc, today=dt.date.today(), checked=form.digest(),
-                          exportable=parsed.credit_code != PLACEHOLDER_CODE)
+                          exportable=_exportable(form, parsed))
 
     @app.post("/export")
     async def export(request: Request) -> Response:
@@ -139,12 +144,13 @@ def create_app(*, policy: str = "jdz-2023", config: Path | None = None, max_uplo
         if errors or parsed.batch is None:
             return check_page(request, form, 400, errors=errors)
         sc = self_check(parsed.batch, parsed.credit_code, year=parsed.year, pack=pack, params=prm)
-        again = dict(sc=sc, today=dt.date.today(), checked=form.digest(),
-                     exportable=parsed.credit_code != PLACEHOLDER_CODE)
+        again = dict(sc=sc, today=dt.date.today(), checked=form.digest(), exportable=_exportable(form, parsed))
         if str(raw.get("checked") or "") != form.digest():
             return check_page(request, form, 409, **again, export_error=(
                 "表单在自查之后有改动：已按现在填写的内容重新自查，请核对下面的结果，再点“下载申报表”"))
         try:
+            if not _exportable(form, parsed):  # the bureau needs to know whose file it is
+                raise ExportRefused("下载申报表须填写企业名称和统一社会信用代码（申报编号由它生成），请填写后重新自查")
             cf = company_file(parsed.batch, parsed.credit_code, pack=pack)
         except ExportRefused as e:
             return check_page(request, form, 400, **again, export_error=str(e))
