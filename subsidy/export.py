@@ -128,14 +128,6 @@ def export_workbook(cf: CompanyFile, *, pack: PolicyPack, year: int, payable: De
     return wb
 
 
-def write_export(cf: CompanyFile, path, *, pack: PolicyPack, year: int, payable: Decimal | None = None) -> None:
-    from .atomic import atomic_path
-
-    wb = export_workbook(cf, pack=pack, year=year, payable=payable)
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
-
-
 def export_bytes(cf: CompanyFile, *, pack: PolicyPack, year: int, payable: Decimal | None = None) -> bytes:
     import io
 

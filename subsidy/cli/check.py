@@ -163,10 +163,10 @@ def check(
     sc = self_check(ci.batch, ci.code, year=year, pack=ci.pack, params=ci.params, extra_history=ci.extra_history)
     exported = None
     if export is not None:  # refused (naming each row it could not read) before anything is written
-        from ..export import company_file, export_workbook
+        from ..export import company_file, export_bytes
 
         exported = company_file(ci.batch, ci.code, pack=ci.pack, extra_history=ci.extra_history)
-        workbook = export_workbook(exported, pack=ci.pack, year=year, payable=sc.payable)
+        workbook = export_bytes(exported, pack=ci.pack, year=year, payable=sc.payable)  # built in memory
     to_stdout = json_out == "-"
     console = Console(stderr=to_stdout)
     files = [*([Path(json_out)] if json_out and not to_stdout else []), *([export] if export is not None else [])]
@@ -176,7 +176,7 @@ def check(
             if json_out and not to_stdout:
                 tmp.pop(0).write_bytes(_json_bytes(to_json(sc)))
             if export is not None:
-                workbook.save(tmp.pop(0))
+                tmp.pop(0).write_bytes(workbook)
     if to_stdout:
         _emit_json(to_json(sc), "-")
     print_self_check(sc, console)

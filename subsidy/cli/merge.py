@@ -29,10 +29,10 @@ def merge(
     from policies import get_pack
 
     from .. import merge as M
-    from ..atomic import atomic_path
     from ..output import Col, paragraph, print_table
     from ..paths import Out, check_outputs
     from ..workbook.application import application_workbook
+    from ..workbook.files import save_workbook
     from ..workbook.receipts import add_receipts
 
     # an output equal to a file named is refused before anything runs; inside a folder named it is not read
@@ -52,8 +52,7 @@ def merge(
         raise
     wb = application_workbook(merged.rows, pack=pack)
     add_receipts(wb, merged, pack=pack)
-    with atomic_path(output) as tmp:
-        wb.save(tmp)
+    save_workbook(wb, output)
 
     paragraph(console, f"已合并 {len(merged.received)} 个文件：{len(merged.rows.companies)} 家企业", style="bold")
     print_table(console, [Col("表", "key"), Col("收到的行", "money"), Col("写入的行", "money"),

@@ -25,8 +25,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins, PrintPageSetup
 
-from ..atomic import atomic_path
 from . import printing
+from .files import save_workbook
 from ..compare import Comparison, LineChange, Sweep
 from ..labels import STATUS_LABELS, status_label
 from ..models import STATUSES
@@ -448,16 +448,11 @@ def _line(title: str, ws, *, cols: tuple[int, int], n: int, x_title: str, labell
 # --------------------------------------------------------------------------- saving
 
 
-def _save(wb: Workbook, path: str | os.PathLike[str]) -> None:
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
-
-
 def write_comparison(c: Comparison, path: str | os.PathLike[str]) -> None:
     """The 口径比较表 at ``path``, atomically."""
-    _save(build_comparison(c), path)
+    save_workbook(build_comparison(c), path)
 
 
 def write_sweep(sw: Sweep, path: str | os.PathLike[str]) -> None:
     """The 口径扫描表 at ``path``, atomically."""
-    _save(build_sweep(sw), path)
+    save_workbook(build_sweep(sw), path)

@@ -8,7 +8,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..atomic import atomic_path
+from .files import save_workbook
 from ..models import AccidentLevel
 from ..policy import PolicyPack
 from .schema import SHEETS
@@ -47,9 +47,7 @@ def _list_for(sheet: str, header: str, kind: str) -> str | None:
 
 
 def write_template(path: str | Path, *, pack: PolicyPack) -> None:
-    wb = template_workbook(pack)
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
+    save_workbook(template_workbook(pack), path)
 
 
 def template_workbook(pack: PolicyPack) -> Workbook:
