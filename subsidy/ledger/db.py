@@ -22,7 +22,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from .errors import BadLedgerUrl, LedgerMissing, LedgerSchemaError, LedgerUnavailable
+from .errors import BadLedgerUrl, LedgerMissing, LedgerSchemaError, LedgerUnavailable, ReadOnlyLedger
 
 ENV = "SUBSIDY_LEDGER"
 DEFAULT_URL = "sqlite:///ledger.db"
@@ -289,6 +289,10 @@ def session(url: str | None, *, create: bool = False, write: bool = False) -> It
             except IntegrityError:
                 raise
             except (OperationalError, DBAPIError) as e:
+                if write and _denied(e):
+                    raise ReadOnlyLedger(
+                        f"用户“{engine.url.username}”对账本 {shown(engine.url)} 只有读取权限，不能写入：记账、导入、冲销和"
+                        "登记追缴须由有写入权限的用户进行（只读用户可以查询、导出、核验、审计和预测）") from None
                 if "locked" in str(e).lower():
                     raise LedgerUnavailable(f"账本 {shown(engine.url)} 正被其他程序长时间占用，请稍后再试") from None
                 raise _unreachable(engine.url, e) from None
