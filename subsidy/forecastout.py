@@ -98,7 +98,7 @@ def print_forecast(f: Forecast, *, console: Console) -> None:
         for n in c.notes:
             console.print(f"注意：{c.company_name}（{c.credit_code}）：{n}", highlight=False)
     for x in f.missing:
-        console.print(f"未能预测：{x.company_name or x.credit_code}（{x.credit_code}）：{x.reason}", highlight=False)
+        console.print(f"未计入预测：{x.company_name or x.credit_code}（{x.credit_code}）：{x.reason}", highlight=False)
     if f.receivables:
         parts = "；".join(f"{t} {yuan_text(v)}" for t, v in f.receivable_by_payer.items())
         console.print(f"应收追缴（未缴回）{len(f.receivables)} 笔，合计 {yuan_text(f.receivable_total)} 元：{parts}。",

@@ -32,6 +32,7 @@ def wipe_pg(url: str) -> None:
     eng = create_engine(db.parse_url(url))
     with eng.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS clawbacks, payout_shares, payouts, alembic_version CASCADE"))
+        conn.execute(text("DROP FUNCTION IF EXISTS subsidy_append_only(), subsidy_clawback_return_only()"))
     eng.dispose()
 
 

@@ -27,7 +27,7 @@ def _payers(d: dict[str, Decimal]) -> str:
 
 
 def _summary(wb: Workbook, f: Forecast, head: str) -> None:
-    s = Sheet(wb, "汇总", (26, 22, 22, 22), first=True, page_header=head)
+    s = Sheet(wb, "汇总", (24, 20, 16, 40), first=True, page_header=head)
     s.title("已承诺的总部迁入奖励预测")
     p = f.policy
     for label, value in (
@@ -50,7 +50,7 @@ def _summary(wb: Workbook, f: Forecast, head: str) -> None:
     s.blank()
     s.pair("应收追缴（元）", f.receivable_total, money=True, bold=True)
     s.pair("应收追缴笔数", f"{len(f.receivables)} 笔，见“应收追缴”", span=3)
-    s.pair("未能预测的企业", f"{len(f.missing)} 家，见“未能预测”" if f.missing else "无", span=3)
+    s.pair("未计入预测的企业", f"{len(f.missing)} 家，见“未计入预测”" if f.missing else "无", span=3)
     notes = [f"{c.company_name}（{c.credit_code}）：{n}" for c in f.companies for n in c.notes]
     for n in notes:
         s.pair("注意", n, span=3)
@@ -61,7 +61,7 @@ def _summary(wb: Workbook, f: Forecast, head: str) -> None:
 
 
 def _by_year(wb: Workbook, f: Forecast, head: str) -> Sheet:
-    widths = (10, *[max(14, text_width(t) + 4) for t in f.treasuries], 16)
+    widths = (10, *[max(14, text_width(t) + 9) for t in f.treasuries], 16)
     s = Sheet(wb, "按年度和出资财政", widths, ("年度", *[f"{t}（元）" for t in f.treasuries], "合计（元）"),
               page_header=head)
     cols = tuple(range(2, len(f.treasuries) + 3))
@@ -90,7 +90,7 @@ def _companies(wb: Workbook, f: Forecast, head: str) -> None:
 
 
 def _missing(wb: Workbook, f: Forecast, head: str) -> None:
-    s = Sheet(wb, "未能预测", (28, 22, 90), ("企业", "统一社会信用代码", "原因"), page_header=head)
+    s = Sheet(wb, "未计入预测", (28, 22, 90), ("企业", "统一社会信用代码", "原因"), page_header=head)
     for x in f.missing:
         s.append([x.company_name, x.credit_code, x.reason], fill=CHANGED_FILL)
     if not f.missing:
