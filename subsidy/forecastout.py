@@ -12,7 +12,7 @@ from rich.console import Console
 from .forecast import Forecast, YearAmount
 from .jsonout import money_str as m
 from .money import yuan_text
-from .output import Col, print_table
+from .output import Col, paragraph, print_table
 
 SCHEMA = "subsidy.forecast/1"
 
@@ -77,8 +77,8 @@ def growth_text(g: Decimal) -> str:
 
 def print_forecast(f: Forecast, *, console: Console) -> None:
     head = f"已承诺的总部迁入奖励（第5条），{f.start} 年起"
-    console.print(f"账本：{f.ledger}", highlight=False)
-    console.print(f"{head}；地方财政贡献年增长率 {growth_text(f.growth)}。", highlight=False)
+    paragraph(console, f"账本：{f.ledger}")
+    paragraph(console, f"{head}；地方财政贡献年增长率 {growth_text(f.growth)}。")
     if f.years:
         cols = [Col("出资财政", "key"), *[Col(f"{y}年(元)", "money") for y in f.years], Col("合计(元)", "money")]
         rows = [(t, *[yuan_text(f.by_year[y].get(t, Decimal(0))) for y in f.years], yuan_text(f.by_payer[t]))
@@ -92,16 +92,15 @@ def print_forecast(f: Forecast, *, console: Console) -> None:
                 for c in f.companies for y in c.years]
         print_table(console, cols, rows, title="各企业待兑现年度", heading=(0,))
     else:
-        console.print("没有待兑现的总部迁入奖励。")
-    console.print(f"合计已承诺 {yuan_text(f.total)} 元（未计封顶：以后年度的地方留成税收未知）。", highlight=False)
+        paragraph(console, "没有待兑现的总部迁入奖励。")
+    paragraph(console, f"合计已承诺 {yuan_text(f.total)} 元（未计封顶：以后年度的地方留成税收未知）。")
     for c in f.companies:
         for n in c.notes:
-            console.print(f"注意：{c.company_name}（{c.credit_code}）：{n}", highlight=False)
+            paragraph(console, f"注意：{c.company_name}（{c.credit_code}）：{n}")
     for x in f.missing:
-        console.print(f"未计入预测：{x.company_name or x.credit_code}（{x.credit_code}）：{x.reason}", highlight=False)
+        paragraph(console, f"未计入预测：{x.company_name or x.credit_code}（{x.credit_code}）：{x.reason}")
     if f.receivables:
         parts = "；".join(f"{t} {yuan_text(v)}" for t, v in f.receivable_by_payer.items())
-        console.print(f"应收追缴（未缴回）{len(f.receivables)} 笔，合计 {yuan_text(f.receivable_total)} 元：{parts}。",
-                      highlight=False)
+        paragraph(console, f"应收追缴（未缴回）{len(f.receivables)} 笔，合计 {yuan_text(f.receivable_total)} 元：{parts}。")
     else:
-        console.print("应收追缴：无。")
+        paragraph(console, "应收追缴：无。")

@@ -88,8 +88,10 @@ def audit(
     if a.chain is not None:
         from .ledger import chain_lines
 
+        from ..output import paragraph
+
         for line in chain_lines(a.chain)[:2]:
-            console.print(line)
+            paragraph(console, line)
     if a.clean:
         console.print("结论：未发现问题。")
     else:

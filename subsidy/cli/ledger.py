@@ -12,7 +12,7 @@ from rich.console import Console as _Console
 
 from ..errors import SubsidyError
 from ..money import yuan_text
-from ..output import Col, print_table
+from ..output import Col, paragraph, print_table
 from ..paths import Out, check_outputs
 from . import options
 
@@ -303,9 +303,9 @@ def reverse_cmd(
     console.print(f"账本：{L.db.shown(L.resolve_url(ledger))}")
     what = L.store.describe(pack, company=original.company_name, code=original.credit_code,
                             category=original.category, subject=original.subject, year=original.reward_year)
-    console.print(f"已冲销编号 {original.id}：{what} {original.paid_on} 兑现 {yuan_text(original.amount)} 元"
-                  f"（{_payers_text(original.payers)}）。")
-    console.print(f"冲销记录编号 {rev.id}，原因：{rev.reason}，审批人：{rev.approved_by}。")
+    paragraph(console, f"已冲销编号 {original.id}：{what} {original.paid_on} 兑现 {yuan_text(original.amount)} 元"
+                       f"（{_payers_text(original.payers)}）。")
+    paragraph(console, f"冲销记录编号 {rev.id}，原因：{rev.reason}，审批人：{rev.approved_by}。")
 
 
 @ledger_app.command("verify")
@@ -314,7 +314,7 @@ def verify_cmd(
                                        help="上次核验时记下的链头哈希：账本中须仍有这一笔（发现其后的记录被整批删除）"),
     ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP),
 ) -> None:
-    """核验账本的哈希链：逐笔重新计算每笔记录（含出资财政）的 SHA-256，指出第一处断开的记录（有问题时退出码为1）。"""
+    """核验账本的哈希链：逐笔重新计算每笔记录（含出资财政）的哈希值，指出第一处断开的记录（有问题时退出码为1）。"""
     from .. import ledger as L
 
     if head is not None and not re.fullmatch(r"\s*[0-9a-fA-F]{64}\s*", head):
@@ -323,7 +323,7 @@ def verify_cmd(
     console = Console()
     console.print(f"账本：{L.db.shown(L.resolve_url(ledger))}")
     for line in chain_lines(report, head=head):
-        console.print(line)
+        paragraph(console, line)
     raise typer.Exit(0 if report.intact else 1)
 
 
@@ -349,7 +349,7 @@ def grant_reader_cmd(
     print_sql: bool = typer.Option(False, "--print-sql", help="只打印授权语句（交数据库管理员执行），不连接数据库"),
     ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP),
 ) -> None:
-    """给 PostgreSQL 账本设一个只读用户：只能查询（audit --ledger、ledger list/export/verify、forecast），不能记账。
+    """给 PostgreSQL 账本设一个只读用户：只能查询（审计账本、列出、导出和核验账本、预测），不能记账。
 
     须用账本所有者（建账的用户）的地址运行；也可加 --print-sql 只打印语句，交数据库管理员执行。
     """
