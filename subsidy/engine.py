@@ -552,9 +552,9 @@ def merge_history(sheet: Iterable[Payout], ledger: Iterable[Payout], *, pack: Po
     normalised subject and reward year). When the two disagree on the amount, the ledger's stands and the
     difference is reported."""
     out: list[Payout] = list(ledger)
-    seen = {_payout_key(p): p for p in out}
+    seen = {_payout_key(p, pack): p for p in out}
     for p in sheet:
-        other = seen.get(_payout_key(p))
+        other = seen.get(_payout_key(p, pack))
         if other is None:
             out.append(p)
         elif other.amount != p.amount and other.source != p.source:
@@ -575,8 +575,12 @@ def _source_text(p: Payout) -> str:
     return "兑现账本" if p.source == "账本" else p.source
 
 
-def _payout_key(p: Payout) -> tuple:
-    return (p.credit_code, p.category, norm_subject(p.subject), p.reward_year)
+def _payout_key(p: Payout, pack: PolicyPack) -> tuple:
+    """One payout, whoever recorded it: a one-time reward keyed by company (资质, 基地, 技术中心) is the same payout
+    whatever certificate number the sheet or the ledger wrote beside it."""
+    cat = _category(pack, p.category)
+    subject = "" if cat is not None and cat.key != "subject" else norm_subject(p.subject)
+    return (p.credit_code, p.category, subject, p.reward_year)
 
 
 def _category(pack: PolicyPack, code: str) -> Category | None:

@@ -177,3 +177,16 @@ def test_第5条_already_paid_names_the_payout_of_the_reward_year():
             history=[paid("hq_relocation", 800_000, year=2024, on="2025-01-10").model_copy(update={"row": 7})])
     msg = next(x.message for x in line(r, "H-01").reasons if x.code == "ALREADY_PAID")
     assert msg == "第5条：2024 年度的总部迁入奖励已兑现 800,000.00 元（2025-01-10 兑现 800,000.00 元（已兑现奖励表第7行）），不重复兑现"
+
+
+def test_a_one_time_qualification_in_the_sheet_and_the_ledger_under_other_certificate_text_counts_once():
+    import datetime as dt
+
+    from subsidy.models import Payout
+
+    sheet = paid("qual_grade1", 500_000, year=2023, on="2023-12-20", subject="D236000001")
+    ledger = Payout(credit_code=A_, category="qual_grade1", subject="D-236000001", reward_year=2023,
+                    paid_on=dt.date(2023, 12, 20), amount=d(500_000), source="账本")
+    r = run(companies=[company()], claims=[claim("C1", "qual_special", "D136000099")], history=[sheet],
+            extra_history=[ledger])
+    assert line(r, "C1").payable == d("500000.00")  # the top-up over one 一级 payout, not over two

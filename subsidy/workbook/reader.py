@@ -165,8 +165,10 @@ def _nearest(name: str, candidates: Iterable[str]) -> str | None:
     return pool[found[0]] if found else None
 
 
-def _sheet_contract(wb: CalamineWorkbook, name: str, package: guard.PackageInfo) -> dict[str, str]:
-    """SPEC 4's rules on sheets: which sheet is which (normalised name → actual name), or a refusal."""
+def _sheet_contract(wb: CalamineWorkbook, name: str, package: guard.PackageInfo, *,
+                    require: str = COMPANY) -> dict[str, str]:
+    """SPEC 4's rules on sheets: which sheet is which (normalised name → actual name), or a refusal. ``require``
+    is the sheet the file cannot do without (企业 for an application workbook, 已兑现奖励 for a ledger import)."""
     label = f"“{name}”"
     try:
         meta = list(wb.sheets_metadata)
@@ -201,9 +203,9 @@ def _sheet_contract(wb: CalamineWorkbook, name: str, package: guard.PackageInfo)
         raise UnreadableInput(
             f"{label}中有无法识别的工作表“{m.name}”{hint}，其中的数据不会被核定：请改为规定的表名"
             f"（{'、'.join(SHEETS)}），或删除该表")
-    if COMPANY not in by_norm:
+    if require not in by_norm:
         present = "、".join(f"“{m.name}”" for m in meta) or "无"
-        raise UnreadableInput(f"{label}中没有“{COMPANY}”工作表（现有工作表：{present}）")
+        raise UnreadableInput(f"{label}中没有“{require}”工作表（现有工作表：{present}）")
     return {key: actual for key, actual in by_norm.items() if key in SHEETS}
 
 
@@ -838,15 +840,7 @@ def read_history_workbook(path: str | Path, *, pack: PolicyPack) -> HistoryWorkb
     sha = hashlib.sha256(data).hexdigest()
     wb, package = _open(data, name)
     try:
-        try:
-            by_name = _sheet_contract(wb, name, package)
-        except UnreadableInput as e:  # the contract's last rule, a missing 企业, does not apply here
-            if not str(e).startswith(f"“{name}”中没有“{COMPANY}”工作表"):
-                raise
-            by_name = {norm_label(s): s for s in wb.sheet_names if norm_label(s) in SHEETS}
-        if HISTORY not in by_name:
-            present = "、".join(f"“{s}”" for s in wb.sheet_names) or "无"
-            raise UnreadableInput(f"“{name}”中没有“{HISTORY}”工作表（现有工作表：{present}）")
+        by_name = _sheet_contract(wb, name, package, require=HISTORY)  # 企业 is optional here
         actual = by_name[HISTORY]
         table = _load_table(wb, actual, HISTORY, name, package.odd_cells.get(actual, {}))
         header = list(table.issues)
