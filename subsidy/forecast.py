@@ -215,7 +215,6 @@ def forecast(payouts: list[LedgerPayout], *, pack: PolicyPack, params: Parameter
                 elif app_year == facts.base_year and row.fiscal_contribution != facts.base:
                     notes.append(f"{app_year}年度地方财政贡献：账本为 {yuan_text(facts.base)} 元，申报汇总表为 "
                                  f"{yuan_text(row.fiscal_contribution)} 元，按账本")
-        who = name or code
         if facts.recognised_on is None:
             years = "、".join(str(y) for y in sorted({p.reward_year for p in paid}))
             how = ("申报汇总表的“总部迁入”表中也没有该企业" if batch is not None

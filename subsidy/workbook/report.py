@@ -14,9 +14,7 @@ Usage::
 """
 from __future__ import annotations
 
-import math
 import os
-import unicodedata
 from decimal import Decimal
 from typing import Iterable, Sequence
 
@@ -34,10 +32,8 @@ from openpyxl.worksheet.page import PageMargins, PrintPageSetup
 
 from ..atomic import atomic_path
 
-MONEY_FORMAT = "#,##0.00"
-FONT_SIZE = 10
-LINE_HEIGHT = 15  # points per line of 10 pt text (CJK fonts set lines wider than Latin ones)
-FONT_NAME = "Calibri"  # Excel's default; LibreOffice renders it with the metric-compatible Carlito
+from .printing import FONT_NAME, FONT_SIZE, LINE_HEIGHT, MONEY_FORMAT, row_height  # noqa: E402
+from .printing import line_count as lines_needed, text_width  # noqa: E402,F401  (the same measures as the schedule)
 _FONT = Font(name=FONT_NAME, size=FONT_SIZE)
 _BOLD = Font(name=FONT_NAME, size=FONT_SIZE, bold=True)
 _TITLE = Font(name=FONT_NAME, size=16, bold=True)
@@ -49,20 +45,22 @@ _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 
 # --------------------------------------------------------------------------- printing
-# TODO(print): delegate print_setup to subsidy/workbook/printing.py (setup_page) once it is on main.
+# Paper, margins, print titles, scaling and the footer come from the shared page setup (subsidy.workbook.printing);
+# these reports add their own centred page header (report, year, sheet name).
 
 
-def print_setup(ws, *, title_rows: str | None = "1:1", header: str | None = None) -> None:
-    """A4 landscape, one page wide, header row repeated, page numbers in the footer, ``header`` above."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.page_margins = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.7, header=0.3, footer=0.3)
-    ws.print_options.horizontalCentered = True
-    if title_rows:
-        ws.print_title_rows = title_rows
+def print_setup(ws, *, title_rows: str | None = "1:1", header: str | None = None,
+                widths: Sequence[float] | None = None) -> None:
+    """A4 landscape (100% when ``widths`` fit the page, else one page wide), header row repeated, page numbers in
+    the footer, ``header`` centred above."""
+    from . import printing
+
+    printing.setup_page(ws, layout=printing.A4_LANDSCAPE, heading=None, repeat_rows=title_rows,
+                        widths=list(widths) if widths is not None else None)
+    if widths is None:  # nothing to measure: one page wide
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
     _header_footer(ws, header)
 
 
@@ -88,16 +86,6 @@ def chart_sheet(wb: Workbook, title: str, chart, *, header: str | None = None) -
     _header_footer(cs, header)
 
 
-def text_width(s: str) -> int:
-    """Columns a text takes: a CJK character counts two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
-
-
-def lines_needed(s: str, width: float) -> int:
-    usable = max(int(width) - 1, 1)  # a column unit holds about one 10 pt Latin character, half a CJK one
-    return sum(max(1, math.ceil(text_width(part) / usable)) for part in s.split("\n"))
-
-
 class Sheet:
     """A table sheet: header row 1 (frozen, repeated on every printed page), wrapped rows with heights set."""
 
@@ -109,7 +97,7 @@ class Sheet:
         self.row = 0  # the last row written
         for i, w in enumerate(widths, 1):
             self.ws.column_dimensions[get_column_letter(i)].width = w
-        print_setup(self.ws, title_rows="1:1" if headers else None, header=page_header)
+        print_setup(self.ws, title_rows="1:1" if headers else None, header=page_header, widths=self.widths)
         if headers:
             self.ws.freeze_panes = "A2"
             self.header(headers)
@@ -158,14 +146,14 @@ class Sheet:
         if isinstance(value, str):
             width = sum(self.widths[1:1 + span])
             n = max(lines_needed(value, width), lines_needed(label, self.widths[0]))
-            self.ws.row_dimensions[r].height = n * LINE_HEIGHT + 3
+            self.ws.row_dimensions[r].height = row_height(n)
         return r
 
     def note(self, text: str) -> None:
         """A paragraph over the whole width of the sheet."""
         r = self.append([text])
         self.ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=len(self.widths))
-        self.ws.row_dimensions[r].height = lines_needed(text, sum(self.widths)) * LINE_HEIGHT + 3
+        self.ws.row_dimensions[r].height = row_height(lines_needed(text, sum(self.widths)))
 
     def blank(self) -> None:
         self.row += 1
@@ -176,7 +164,7 @@ class Sheet:
         for v, w in zip(values, self.widths):
             if isinstance(v, str) and v:
                 n = max(n, lines_needed(v, w))
-        self.ws.row_dimensions[r].height = n * LINE_HEIGHT + 3
+        self.ws.row_dimensions[r].height = row_height(n)
 
 
 class _DataLabels(DataLabelList):
