@@ -72,7 +72,7 @@ def _by_year(wb: Workbook, f: Forecast, head: str) -> Sheet:
 
 
 def _companies(wb: Workbook, f: Forecast, head: str) -> None:
-    s = Sheet(wb, "企业明细", (24, 20, 9, 11, 8, 8, 7, 16, 16, 30, 22),
+    s = Sheet(wb, "企业明细", (30, 20, 9, 11, 8, 8, 7, 16, 16, 30, 20),
               ("企业", "统一社会信用代码", "注册地", "落户认定日期", "奖励年度", "第几年", "比例",
                "预计地方财政贡献（元）", "预计奖励（元）", "出资财政", "依据"), page_header=head)
     for c in f.companies:
