@@ -85,11 +85,10 @@ def print_forecast(f: Forecast, *, console: Console) -> None:
                 for t in f.treasuries]
         rows.append(("合计", *[yuan_text(f.year_total(y)) for y in f.years], yuan_text(f.total)))
         print_table(console, cols, rows, title="各年度按出资财政")
-        cols = [Col("企业"), Col("注册地", "key"), Col("落户认定", "key"), Col("奖励年度", "key"), Col("第几年", "key"),
+        cols = [Col("企业"), Col("统一社会信用代码", "key"), Col("奖励年度", "key"), Col("第几年", "key"),
                 Col("比例", "key"), Col("预计奖励(元)", "money")]
-        rows = [(f"{c.company_name}（{c.credit_code}）", c.region, str(c.recognised_on), str(y.year),
-                 f"第{y.reward_year_index}年", f"{y.rate * 100:.0f}%", yuan_text(y.amount))
-                for c in f.companies for y in c.years]
+        rows = [(c.company_name, c.credit_code, str(y.year), f"第{y.reward_year_index}年", f"{y.rate * 100:.0f}%",
+                 yuan_text(y.amount)) for c in f.companies for y in c.years]
         print_table(console, cols, rows, title="各企业待兑现年度", heading=(0,))
     else:
         paragraph(console, "没有待兑现的总部迁入奖励。")
