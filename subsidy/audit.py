@@ -726,7 +726,8 @@ def ledger_flags(all_payouts: list[LedgerPayout], *, pack: PolicyPack, params: P
         c = cats.get(p.category)
         if c is None or c.key == "year":
             continue
-        once[(p.credit_code, p.category, p.subject_norm)].append(p)
+        # a one-time reward keyed by company is paid once whatever certificate number each payout wrote
+        once[(p.credit_code, p.category, p.subject_norm if c.key == "subject" else "")].append(p)
         if c.family:
             family[(p.credit_code, c.family, p.subject_norm if c.key == "subject" else "")].append(p)
     for ps in once.values():
@@ -773,7 +774,7 @@ def ledger_flags(all_payouts: list[LedgerPayout], *, pack: PolicyPack, params: P
             if p.reward_year < first.year:
                 why = f"奖励年度 {p.reward_year} 早于政策施行年度"
             elif params.hq_after_expiry == "stop" and p.reward_year > last.year:
-                why = f"奖励年度 {p.reward_year} 在政策有效期（至 {last}）之后（口径 hq_after_expiry=stop）"
+                why = f"奖励年度 {p.reward_year} 在政策有效期（至 {last}）之后（口径“政策到期后的总部迁入奖励：停止兑现”）"
         elif not first.year <= p.reward_year <= last.year:
             why = f"奖励年度 {p.reward_year} 不在政策有效期 {first} 至 {last} 内"
         if why:

@@ -246,9 +246,10 @@ def test_the_ledger_audit_has_totals_and_native_charts(two_years, capsys):
     assert rc == 0 and "2,000,000.00" in out
 
 
-def _insert_again(url: str, claim_id: str, year: int) -> None:
+def _insert_again(url: str, claim_id: str, year: int, subject: str | None = None) -> None:
     """A second payout of a one-time reward, written around `ledger record` (an old or imported ledger), chained
-    as every entry is (the append-only ledger keeps what it was given)."""
+    as every entry is (the append-only ledger keeps what it was given); ``subject``: under another certificate
+    text."""
     from subsidy.ledger import db
     from subsidy.ledger.schema import PayoutRow, PayoutShare
     from subsidy.ledger.store import _append
@@ -257,7 +258,8 @@ def _insert_again(url: str, claim_id: str, year: int) -> None:
     with db.session(url, write=True) as s:
         old = s.query(PayoutRow).filter_by(claim_id=claim_id).one()
         row = PayoutRow(**{c.name: getattr(old, c.name) for c in PayoutRow.__table__.columns if c.name not in skip}
-                        | {"reward_year": year, "claim_id": claim_id + "x"},
+                        | {"reward_year": year, "claim_id": claim_id + "x"}
+                        | ({"subject": subject, "subject_norm": subject} if subject else {}),
                         shares=[PayoutShare(treasury=sh.treasury, amount_fen=sh.amount_fen) for sh in old.shares])
         _append(s, [row])
 
@@ -271,6 +273,11 @@ FLAG_CASES = [
     ("a one-time reward paid twice",
      lambda url, tmp: (L.record(url, write(tmp, "1.json", result(2023, ln("A-1", "qual_grade1", 500000, measure=2))),
                                 approved_by="张", paid_on=dt.date(2024, 1, 2)), _insert_again(url, "A-1", 2024)),
+     "PAID_TWICE", Decimal("500000.00")),
+    ("a one-time reward paid twice under two certificate numbers",
+     lambda url, tmp: (L.record(url, write(tmp, "1.json", result(2023, ln("A-1", "qual_grade1", 500000, measure=2))),
+                                approved_by="张", paid_on=dt.date(2024, 1, 2)),
+                       _insert_again(url, "A-1", 2024, subject="D999")),
      "PAID_TWICE", Decimal("500000.00")),
     ("an upgrade paid in full instead of the difference",
      lambda url, tmp: (L.record(url, write(tmp, "1.json", result(2023, ln("A-1", "tech_provincial", 200000))),

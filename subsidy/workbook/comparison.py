@@ -15,12 +15,13 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.series import SeriesLabel
 
+from . import printing
 from ..compare import Comparison, LineChange, Sweep
 from ..labels import STATUS_LABELS, status_label
 from ..models import STATUSES
 from ..money import yuan_text
 from .report import (CHANGED_FILL, MONEY_FORMAT, Sheet, _change_labels, _labels, chart_sheet, lines_needed,  # noqa: F401
-                     print_setup, save as _save, text_width)
+                     save as _save, text_width)
 
 #: value labels on a sweep's line chart only up to this many values (more would overprint each other)
 LABELLED_POINTS = 25
@@ -101,7 +102,7 @@ def build_comparison(c: Comparison) -> Workbook:
     wb = Workbook()
     wb.properties.creator = "subsidy"
     wb.properties.title = f"口径比较表 {c.year}"
-    head = f"口径比较表　{c.year}年度　&A"  # &A: the sheet's name
+    head = printing.heading(c.policy.number, c.policy.title, c.year, "口径比较表")
     _summary(wb, c, head)
     treasuries = _totals_table(wb, "按出资财政", "出资财政", c.treasuries, c.treasuries, c.base.by_payer,
                                c.alternative.by_payer, c.difference_by_payer,
@@ -134,9 +135,9 @@ def build_comparison(c: Comparison) -> Workbook:
     if n:
         ws = treasuries.ws
         chart_sheet(wb, "图表-出资财政", _bar(
-            f"{c.year}年度各出资财政核定金额：基准口径与备选口径（元）", ws, cols=(2, 3), n=n), header=head)
+            f"{c.year}年度各出资财政核定金额：基准口径与备选口径（元）", ws, cols=(2, 3), n=n), heading=head)
         chart_sheet(wb, "图表-差额", _bar(
-            f"{c.year}年度各出资财政的差额：备选口径−基准口径（元）", ws, cols=(4, 4), n=n), header=head)
+            f"{c.year}年度各出资财政的差额：备选口径−基准口径（元）", ws, cols=(4, 4), n=n), heading=head)
     return wb
 
 
@@ -177,7 +178,7 @@ def build_sweep(sw: Sweep) -> Workbook:
     wb = Workbook()
     wb.properties.creator = "subsidy"
     wb.properties.title = f"口径扫描表 {sw.year}"
-    head = f"口径扫描表　{sw.year}年度　&A"
+    head = printing.heading(sw.policy.number, sw.policy.title, sw.year, "口径扫描表")
     spec = sw.spec
     s = Sheet(wb, "汇总", (26, 66), first=True, page_header=head)
     s.title("口径扫描表")
@@ -229,12 +230,12 @@ def build_sweep(sw: Sweep) -> Workbook:
     ws = t.ws
     chart_sheet(wb, "图表-核定总额", _line(
         f"{sw.year}年度核定总额随{spec.label}的变化（元）", ws, cols=(2, 2), n=n, x_title=spec.label, names=["核定总额"],
-        labelled=n <= LABELLED_POINTS), header=head)
+        labelled=n <= LABELLED_POINTS), heading=head)
     if sw.treasuries:
         chart_sheet(wb, "图表-各出资财政", _line(
             f"{sw.year}年度各出资财政核定金额随{spec.label}的变化（元）", ws, cols=(5, 4 + len(sw.treasuries)), n=n,
             x_title=spec.label, labelled=False, legend=True, names=sw.treasuries,
-            values=[[r.by_payer[k] for r in sw.rows] for k in sw.treasuries]), header=head)
+            values=[[r.by_payer[k] for r in sw.rows] for k in sw.treasuries]), heading=head)
     return wb
 
 

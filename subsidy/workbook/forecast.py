@@ -17,6 +17,7 @@ from ..forecast import Forecast
 from ..forecastout import growth_text
 from ..money import yuan_text
 from ..params import interpretations
+from . import printing
 from .report import CHANGED_FILL, Sheet, chart_sheet, labels, save, text_width
 
 ZERO = Decimal("0.00")
@@ -26,7 +27,7 @@ def _payers(d: dict[str, Decimal]) -> str:
     return "；".join(f"{k} {yuan_text(v)}" for k, v in d.items())
 
 
-def _summary(wb: Workbook, f: Forecast, head: str) -> None:
+def _summary(wb: Workbook, f: Forecast, head: printing.Heading) -> None:
     s = Sheet(wb, "汇总", (24, 20, 16, 40), first=True, page_header=head)
     s.title("已承诺的总部迁入奖励预测")
     p = f.policy
@@ -60,7 +61,7 @@ def _summary(wb: Workbook, f: Forecast, head: str) -> None:
            "受益财政分担口径（city_share）拆分。账本中已兑现的奖励年度不再计入。")
 
 
-def _by_year(wb: Workbook, f: Forecast, head: str) -> Sheet:
+def _by_year(wb: Workbook, f: Forecast, head: printing.Heading) -> Sheet:
     widths = (10, *[max(14, text_width(t) + 9) for t in f.treasuries], 16)
     s = Sheet(wb, "按年度和出资财政", widths, ("年度", *[f"{t}（元）" for t in f.treasuries], "合计（元）"),
               page_header=head)
@@ -71,7 +72,7 @@ def _by_year(wb: Workbook, f: Forecast, head: str) -> Sheet:
     return s
 
 
-def _companies(wb: Workbook, f: Forecast, head: str) -> None:
+def _companies(wb: Workbook, f: Forecast, head: printing.Heading) -> None:
     s = Sheet(wb, "企业明细", (30, 20, 9, 11, 8, 8, 7, 16, 16, 30, 20),
               ("企业", "统一社会信用代码", "注册地", "落户认定日期", "奖励年度", "第几年", "比例",
                "预计地方财政贡献（元）", "预计奖励（元）", "出资财政", "依据"), page_header=head)
@@ -89,7 +90,7 @@ def _companies(wb: Workbook, f: Forecast, head: str) -> None:
     s.append(["合计", None, None, None, None, None, None, None, f.total, None, None], bold=True, money=(9,))
 
 
-def _missing(wb: Workbook, f: Forecast, head: str) -> None:
+def _missing(wb: Workbook, f: Forecast, head: printing.Heading) -> None:
     s = Sheet(wb, "未计入预测", (28, 22, 90), ("企业", "统一社会信用代码", "原因"), page_header=head)
     for x in f.missing:
         s.append([x.company_name, x.credit_code, x.reason], fill=CHANGED_FILL)
@@ -97,7 +98,7 @@ def _missing(wb: Workbook, f: Forecast, head: str) -> None:
         s.append(["（无）", None, "每家有总部迁入兑现或申报的企业都已预测"])
 
 
-def _receivable(wb: Workbook, f: Forecast, head: str) -> None:
+def _receivable(wb: Workbook, f: Forecast, head: printing.Heading) -> None:
     s = Sheet(wb, "应收追缴", (24, 20, 18, 20, 9, 12, 16, 30, 14),
               ("企业", "统一社会信用代码", "奖励类别", "项目或证书名称", "奖励年度", "兑现日期", "应缴回（元）",
                "出资财政", "原因"), page_header=head)
@@ -115,7 +116,7 @@ def _receivable(wb: Workbook, f: Forecast, head: str) -> None:
              bold=True, money=(7,))
 
 
-def _parameters(wb: Workbook, f: Forecast, head: str) -> None:
+def _parameters(wb: Workbook, f: Forecast, head: printing.Heading) -> None:
     s = Sheet(wb, "口径说明", (30, 30, 70), ("口径参数", "取值", "理由"), page_header=head)
     for it in interpretations(f.parameters, f.policy):
         s.append([f"{it.label}（{it.key}）", it.value_label, it.why])
@@ -151,7 +152,7 @@ def build_forecast(f: Forecast) -> Workbook:
     wb = Workbook()
     wb.properties.creator = "subsidy"
     wb.properties.title = f"总部迁入奖励预测 {f.start}年起"
-    head = f"总部迁入奖励预测　{f.start}年起　&A"
+    head = printing.heading(f.policy.number, f.policy.title, f"{f.start}年起", "总部迁入奖励预测")
     _summary(wb, f, head)
     by_year = _by_year(wb, f, head)
     _companies(wb, f, head)
@@ -163,10 +164,10 @@ def build_forecast(f: Forecast) -> Workbook:
         k = len(f.treasuries)
         chart_sheet(wb, "图表-各年度合计", _chart(
             f"{f.start}年起各年度已承诺的总部迁入奖励（元）", by_year.ws, first_col=k + 2, last_col=k + 2, n=n,
-            names=["预计奖励"], x_title="年度", stacked=False), header=head)
+            names=["预计奖励"], x_title="年度", stacked=False), heading=head)
         chart_sheet(wb, "图表-各出资财政", _chart(
             f"{f.start}年起各年度各出资财政承担的总部迁入奖励（元）", by_year.ws, first_col=2, last_col=k + 1, n=n,
-            names=list(f.treasuries), x_title="年度", stacked=False), header=head)
+            names=list(f.treasuries), x_title="年度", stacked=False), heading=head)
     return wb
 
 

@@ -223,7 +223,12 @@ def setup_page(ws, *, layout: Layout = A4_LANDSCAPE, heading: Heading | None = N
     ws.print_options.horizontalCentered = False
     if repeat_rows:
         ws.print_title_rows = repeat_rows
-    hf = ws.HeaderFooter
+    header_footer(ws.HeaderFooter, heading)
+
+
+def header_footer(hf, heading: Heading | None) -> None:
+    """The page header (policy; document, year and sheet name) and footer (第 N 页 共 M 页) of a worksheet's or a
+    chart sheet's ``HeaderFooter``."""
     if heading is not None:
         right = f"{Heading._escape(heading.document)} · &A"  # &A: the sheet's name
         for part, text in ((hf.oddHeader.left, Heading._escape(heading.policy)), (hf.oddHeader.right, right)):

@@ -1,15 +1,17 @@
 """Small print-ready reports (口径比较表, 口径扫描表, 预测表): table sheets and chart sheets, shared by their writers.
 
 Written with openpyxl in normal mode (the tables are small), saved through subsidy.atomic. Money cells are numbers
-with ``#,##0.00``; every text is a string cell (never a formula). Printing: A4 landscape, one page wide, header row
-repeated on every page, footer 第 &P 页 共 &N 页, 10 pt text wrapped with row heights set; a chart sits on its own
-chart sheet (one A4 landscape page) with a title, axis titles and value labels (:func:`labels`).
+with ``#,##0.00``; every text is a string cell (never a formula). Printing follows subsidy.workbook.printing (A4
+landscape, 100% or one page wide, header row repeated on every page, the page header naming the policy, document
+and sheet, footer 第 &P 页 共 &N 页, 10 pt text wrapped with row heights set); a chart sits on its own chart sheet
+(one A4 landscape page) with a title, axis titles and value labels (:func:`labels`).
 
 Usage::
 
-    s = Sheet(wb, "按年度", (12, 18), ("年度", "金额（元）"), page_header="预测表　&A")
+    head = printing.heading(pack.number, pack.title, "2025年起", "总部迁入奖励预测")
+    s = Sheet(wb, "按年度", (12, 18), ("年度", "金额（元）"), page_header=head)
     s.append([2025, Decimal("400000.00")], money=(2,))
-    chart_sheet(wb, "图表", bar_chart, header="预测表　&A")
+    chart_sheet(wb, "图表", bar_chart, heading=head)
     save(wb, path)
 """
 from __future__ import annotations
@@ -31,11 +33,13 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins, PrintPageSetup
 
 from ..atomic import atomic_path
+from . import printing
 
-from .printing import FONT_NAME, FONT_SIZE, LINE_HEIGHT, MONEY_FORMAT, row_height  # noqa: E402
-from .printing import line_count as lines_needed, text_width  # noqa: E402,F401  (the same measures as the schedule)
-_FONT = Font(name=FONT_NAME, size=FONT_SIZE)
-_BOLD = Font(name=FONT_NAME, size=FONT_SIZE, bold=True)
+MONEY_FORMAT = printing.MONEY_FORMAT
+FONT_SIZE = printing.FONT_SIZE
+FONT_NAME = printing.FONT_NAME
+_FONT = printing.BODY_FONT
+_BOLD = printing.BOLD_FONT
 _TITLE = Font(name=FONT_NAME, size=16, bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 CHANGED_FILL = PatternFill("solid", fgColor="FFF2CC")  # a row that differs, or needs the reader's eye
@@ -44,60 +48,45 @@ _WRAP = Alignment(wrap_text=True, vertical="center")
 _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 
-# --------------------------------------------------------------------------- printing
-# Paper, margins, print titles, scaling and the footer come from the shared page setup (subsidy.workbook.printing);
-# these reports add their own centred page header (report, year, sheet name).
-
-
-def print_setup(ws, *, title_rows: str | None = "1:1", header: str | None = None,
-                widths: Sequence[float] | None = None) -> None:
-    """A4 landscape (100% when ``widths`` fit the page, else one page wide), header row repeated, page numbers in
-    the footer, ``header`` centred above."""
-    from . import printing
-
-    printing.setup_page(ws, layout=printing.A4_LANDSCAPE, heading=None, repeat_rows=title_rows,
-                        widths=list(widths) if widths is not None else None)
-    if widths is None:  # nothing to measure: one page wide
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-    _header_footer(ws, header)
-
-
-def _header_footer(sheet, header: str | None) -> None:
-    sheet.oddFooter.center.text = "第 &P 页 共 &N 页"
-    sheet.oddFooter.center.size = 9
-    if header:
-        sheet.oddHeader.center.text = header
-        sheet.oddHeader.center.size = 9
+# --------------------------------------------------------------------------- printing (subsidy.workbook.printing)
 
 
 _EMU_PER_CM = 360_000
 
 
-def chart_sheet(wb: Workbook, title: str, chart, *, header: str | None = None) -> None:
-    """A chart on its own sheet, printed on one A4 landscape page."""
+def chart_sheet(wb: Workbook, title: str, chart, *, heading: printing.Heading) -> None:
+    """A chart on its own sheet, printed on one A4 landscape page, with the page header and footer of every
+    other sheet."""
     cs = wb.create_chartsheet(title)
     cs.add_chart(chart)
     # Excel stretches a chart sheet's chart over the page; LibreOffice takes the anchor's size: the printable area
     chart.anchor.ext = XDRPositiveSize2D(cx=26 * _EMU_PER_CM, cy=17 * _EMU_PER_CM)
-    cs.pageSetup = PrintPageSetup(paperSize=9, orientation="landscape")  # A4
-    cs.pageMargins = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.7, header=0.3, footer=0.3)
-    _header_footer(cs, header)
+    cs.pageSetup = PrintPageSetup(paperSize=printing.A4.code, orientation="landscape")
+    cs.pageMargins = PageMargins(left=printing.MARGIN_SIDE, right=printing.MARGIN_SIDE, top=printing.MARGIN_TOP,
+                                 bottom=printing.MARGIN_BOTTOM, header=printing.MARGIN_HEADER,
+                                 footer=printing.MARGIN_HEADER)
+    printing.header_footer(cs.HeaderFooter, heading)
+
+
+text_width = printing.text_width
+
+
+def lines_needed(s: str, width: float) -> int:
+    return printing.line_count(s, width)
 
 
 class Sheet:
     """A table sheet: header row 1 (frozen, repeated on every printed page), wrapped rows with heights set."""
 
     def __init__(self, wb: Workbook, title: str, widths: Sequence[float], headers: Sequence[str] | None = None,
-                 *, first: bool = False, page_header: str | None = None):
+                 *, first: bool = False, page_header: printing.Heading | None = None):
         self.ws = wb.active if first else wb.create_sheet(title)
         self.ws.title = title
         self.widths = list(widths)
         self.row = 0  # the last row written
         for i, w in enumerate(widths, 1):
             self.ws.column_dimensions[get_column_letter(i)].width = w
-        print_setup(self.ws, title_rows="1:1" if headers else None, header=page_header, widths=self.widths)
+        printing.setup_page(self.ws, heading=page_header, repeat_rows="1:1" if headers else None, widths=widths)
         if headers:
             self.ws.freeze_panes = "A2"
             self.header(headers)
@@ -146,25 +135,25 @@ class Sheet:
         if isinstance(value, str):
             width = sum(self.widths[1:1 + span])
             n = max(lines_needed(value, width), lines_needed(label, self.widths[0]))
-            self.ws.row_dimensions[r].height = row_height(n)
+            self.ws.row_dimensions[r].height = printing.row_height(n)
         return r
 
     def note(self, text: str) -> None:
         """A paragraph over the whole width of the sheet."""
         r = self.append([text])
         self.ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=len(self.widths))
-        self.ws.row_dimensions[r].height = row_height(lines_needed(text, sum(self.widths)))
+        self.ws.row_dimensions[r].height = printing.row_height(lines_needed(text, sum(self.widths)))
 
     def blank(self) -> None:
         self.row += 1
-        self.ws.row_dimensions[self.row].height = LINE_HEIGHT
+        self.ws.row_dimensions[self.row].height = printing.row_height(1)
 
     def _height(self, r: int, values: Sequence) -> None:
         n = 1
         for v, w in zip(values, self.widths):
             if isinstance(v, str) and v:
                 n = max(n, lines_needed(v, w))
-        self.ws.row_dimensions[r].height = row_height(n)
+        self.ws.row_dimensions[r].height = printing.row_height(n)
 
 
 class _DataLabels(DataLabelList):
