@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,8 +10,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..atomic import atomic_write_bytes
 from ..errors import OutputError
+from ..workbook.files import save_workbook
 
 MONEY = "#,##0.00"
 DATE = "yyyy-mm-dd"
@@ -59,13 +58,9 @@ def table(ws: Worksheet, headers: list[str], rows: list[list], *, widths: list[i
 
 
 def save(wb: Workbook, path: str | Path) -> Path:
-    """Write the whole workbook or nothing, through subsidy.atomic (mode 0644 under the usual umask, Chinese
-    OutputError, no temporary file left behind). The workbook is built in memory first: openpyxl writing straight
-    to a file that hits a full disk would leave a half-closed zip whose clean-up prints a traceback."""
+    """Write the whole workbook or nothing (subsidy.workbook.files.save_workbook); ``path`` must be an .xlsx."""
     p = Path(path)
     if p.suffix.lower() != ".xlsx":
         raise OutputError(f"输出文件应为 .xlsx：{p}")
-    buf = io.BytesIO()
-    wb.save(buf)
-    atomic_write_bytes(p, buf.getvalue())
+    save_workbook(wb, p)
     return p

@@ -16,6 +16,7 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.series import SeriesLabel
 
 from . import printing
+from .files import save_workbook
 from ..compare import Comparison, LineChange, Sweep
 from ..labels import STATUS_LABELS, status_label
 from ..models import STATUSES
@@ -278,9 +279,9 @@ def _line(title: str, ws, *, cols: tuple[int, int], n: int, x_title: str, labell
 
 def write_comparison(c: Comparison, path: str | os.PathLike[str]) -> None:
     """The 口径比较表 at ``path``, atomically."""
-    _save(build_comparison(c), path)
+    save_workbook(build_comparison(c), path)
 
 
 def write_sweep(sw: Sweep, path: str | os.PathLike[str]) -> None:
     """The 口径扫描表 at ``path``, atomically."""
-    _save(build_sweep(sw), path)
+    save_workbook(build_sweep(sw), path)

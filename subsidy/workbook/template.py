@@ -8,7 +8,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..atomic import atomic_path
+from .files import save_workbook
 from ..models import AccidentLevel
 from ..policy import PolicyPack
 from .schema import SHEETS
@@ -126,5 +126,4 @@ def write_template(path: str | Path, *, pack: PolicyPack) -> None:
         guide.column_dimensions[col].width = 22
         for i, v in enumerate(values, start=OPTIONS_FIRST_ROW + 1):
             guide.cell(row=i, column=j, value=v)
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
+    save_workbook(wb, path)
