@@ -22,7 +22,7 @@ from ..labels import STATUS_LABELS, status_label
 from ..models import STATUSES
 from ..money import yuan_text
 from .report import (CHANGED_FILL, MONEY_FORMAT, Sheet, _change_labels, _labels, chart_sheet, lines_needed,  # noqa: F401
-                     save as _save, text_width)
+                     text_width)
 
 #: value labels on a sweep's line chart only up to this many values (more would overprint each other)
 LABELLED_POINTS = 25

@@ -32,7 +32,6 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins, PrintPageSetup
 
-from ..atomic import atomic_path
 from . import printing
 
 MONEY_FORMAT = printing.MONEY_FORMAT
@@ -206,6 +205,7 @@ def labels(num_format: str = "#,##0", *, vertical: bool = False) -> DataLabelLis
 
 
 def save(wb: Workbook, path: str | os.PathLike[str]) -> None:
-    """The workbook at ``path``, atomically (whole file or nothing)."""
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
+    """The workbook at ``path``, atomically (whole file or nothing): subsidy.workbook.files.save_workbook."""
+    from .files import save_workbook
+
+    save_workbook(wb, path)
