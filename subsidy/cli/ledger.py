@@ -272,13 +272,16 @@ def clawback_cmd(
 @ledger_app.command("returned")
 def returned_cmd(
     company: str = typer.Argument(..., metavar="统一社会信用代码", help="已缴回奖励资金的企业"),
-    returned_on: Optional[str] = typer.Option(None, "--returned-on", metavar="日期", help="缴回日期（默认：今天）"),
+    returned_on: str = typer.Option(..., "--returned-on", metavar="日期",
+                                    help="缴回日期（必填：账本中的缴回日期登记后不能再改）"),
     ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP),
 ) -> None:
     """登记企业已缴回全部待缴回的奖励资金（关闭其追缴事项）。"""
     from .. import ledger as L
 
-    day = parse_date(returned_on, "--returned-on") if returned_on is not None else dt.date.today()
+    day = parse_date(returned_on, "--returned-on")
+    if day > dt.date.today():
+        raise BadArgument(f"--returned-on 的值“{returned_on}”晚于今天，缴回日期不能是将来的日期")
     n = L.mark_returned(ledger, company, returned_on=day)
     Console().print(f"已登记 {company} 缴回 {n} 笔追缴事项（缴回日期 {day}）。" if n else
                     f"{company} 没有待缴回的追缴事项。")
