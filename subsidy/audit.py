@@ -676,6 +676,7 @@ FLAG_LABELS = {
     "CAP_EXCEEDED": "超过地方留成税收封顶",
     "OUTSIDE_VALIDITY": "不在政策有效期内",
     "OPEN_CLAWBACK": "追缴未缴回",
+    "CHAIN_BROKEN": "哈希链断开（账本记录被改动）",
 }
 
 
@@ -691,6 +692,7 @@ class LedgerAudit:
     by_measure: dict[str, Decimal] = field(default_factory=dict)
     by_region: dict[str, Decimal] = field(default_factory=dict)
     by_year_treasury: dict[int, dict[str, Decimal]] = field(default_factory=dict)
+    chain: object = None  # ledger.chain.ChainReport of the whole ledger
 
     @property
     def total(self) -> Decimal:
@@ -787,19 +789,34 @@ def ledger_flags(all_payouts: list[LedgerPayout], *, pack: PolicyPack, params: P
     return flags
 
 
+def chain_flags(url: str | None, report) -> list[Flag]:
+    """The first entry where the ledger's hash chain breaks (whatever the year audited: the chain is one)."""
+    from .ledger import entries
+
+    b = report.first_break
+    if b is None:
+        return []
+    row = next((e for e in entries(url) if e.id == b.id), None)
+    return [Flag("CHAIN_BROKEN", row.credit_code if row else "", row.company_name if row else "",
+                 row.reward_year if row else None, row.amount if row else ZERO,
+                 f"{b.message}（请从备份核对编号 {b.id} 及其后的记录）")]
+
+
 def audit_ledger(url: str | None, *, year: int | None = None, config: str | Path | None = None,
                  policy: str = "jdz-2023") -> LedgerAudit:
     from policies import get_pack
 
     from . import params as P
-    from .ledger import db, payouts
+    from .ledger import db, payouts, verify
 
     pack = get_pack(policy)
     prm = P.load(config, pack)
     everything = payouts(url, policy_id=pack.id)
     scope = [p for p in everything if year is None or p.reward_year == year]
+    report = verify(url)
     a = LedgerAudit(url=db.shown(db.resolve_url(url)), policy=pack.id, year=year, payouts=tuple(scope),
-                    flags=tuple(ledger_flags(everything, pack=pack, params=prm, year=year)))
+                    flags=tuple(chain_flags(url, report) + ledger_flags(everything, pack=pack, params=prm, year=year)),
+                    chain=report)
     for p in scope:
         _add(a.by_year, p.reward_year, p.amount)
         _add(a.by_measure, _measure_label(p.measure), p.amount)
@@ -904,6 +921,9 @@ def write_ledger_audit(a: LedgerAudit, path: str | Path, *, pack: PolicyPack) ->
             ["账本", a.url], ["政策", f"{pack.number} {pack.title}"],
             ["奖励年度", str(a.year) if a.year is not None else "全部"], ["兑现笔数", f"{len(a.payouts)} 笔"],
             ["兑现合计(元)", fen(a.total)]]
+    if a.chain is not None:
+        rows.append(["哈希链", f"完整：{a.chain.entries} 笔，链头哈希 {a.chain.head}" if a.chain.first_break is None
+                     else a.chain.first_break.message])
     rows += [[FLAG_LABELS[k], f"{counts.get(k, 0)} 项"] for k in FLAG_LABELS]
     rows += [["审计时间", dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")]]
     table(ws, ["项目", "内容"], rows, money_cols={2})

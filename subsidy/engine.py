@@ -25,6 +25,7 @@ from .models import (
     CompanySummary,
     DepositLine,
     HqClaim,
+    HqFacts,
     Issue,
     Line,
     Payout,
@@ -35,7 +36,7 @@ from .models import (
 )
 from .money import ZERO, fen, from_fen_int, to_fen_int, yuan_text
 from .params import Parameters, interpretations
-from .policy import Category, PolicyPack
+from .policy import Category, HqDecision, PolicyPack
 from .text import natural_key, norm_subject
 
 # --------------------------------------------------------------------------- working state
@@ -55,6 +56,8 @@ class Work:
     approved_on: dt.date | None = None
     company: Company | None = None
     hq: HqClaim | None = None
+    hq_decision: HqDecision | None = None  # 第5条 rows: the pack's decision for the year (step 3 applies it)
+    hq_facts: HqFacts | None = None
     other_name: str = ""
     other_amount: Decimal = ZERO
     other_paid: bool = False
@@ -226,9 +229,12 @@ def build_works(batch: Batch, ctx: Ctx) -> list[Work]:
                           standard=cat.standard_amount(c.approved_on)))
     hq_cat = ctx.pack.computed_category
     for h in batch.hq_claims:
+        d = ctx.pack.hq_decision(h, ctx.year, ctx.params)
         works.append(Work(claim_id=h.claim_id, sheet=h.sheet, row=h.row, credit_code=h.credit_code,
                           category=hq_cat, category_label=hq_cat.label, subject="", approved_on=h.recognised_on,
-                          company=ctx.companies.get(h.credit_code), hq=h))
+                          company=ctx.companies.get(h.credit_code), hq=h, hq_decision=d,
+                          hq_facts=HqFacts.trusted(recognised_on=h.recognised_on, reward_year_index=d.reward_year_index,
+                                                   rate=d.rate, fiscal_contribution=h.fiscal_contribution)))
     for r in batch.rejected:
         cat = ctx.pack.category_by_label(r.category_label) if r.category_label else None
         if r.sheet == "总部迁入":
@@ -267,7 +273,7 @@ def step3_dates(works: list[Work], ctx: Ctx) -> None:
         if not w.alive:
             continue
         if w.hq is not None:
-            d = ctx.pack.hq_decision(w.hq, ctx.year, p)
+            d = w.hq_decision
             w.standard = d.standard_amount
             w.reasons.extend(d.notes)
             if d.failures:
@@ -600,6 +606,7 @@ def to_line(w: Work) -> Line:
         measure=cat.measure if cat else None, article=cat.article if cat else "",
         subject=w.subject, status=w.status, standard_amount=fen(w.standard),
         entitlement=fen(w.entitlement), payable=fen(w.payable), payers=dict(w.payers), reasons=tuple(w.reasons),
+        hq=w.hq_facts,
     )
 
 

@@ -173,6 +173,16 @@ class Reason(Frozen):
     message: str
 
 
+class HqFacts(Frozen):
+    """What a 第5条 line was computed from: the recognition date, the reward year k, the share and the year's
+    地方财政贡献 (kept on the line so the ledger can forecast the remaining reward years)."""
+
+    recognised_on: dt.date  # 落户认定日期
+    reward_year_index: int  # k = Y − year(落户认定日期) + 1
+    rate: Decimal | None  # the share of the contribution for year k (None: k outside the reward period)
+    fiscal_contribution: Decimal  # 地方财政贡献(元) of the reward year
+
+
 class Line(Frozen):
     """The decision on one claim row."""
 
@@ -192,6 +202,7 @@ class Line(Frozen):
     payable: Decimal
     payers: dict[str, Decimal] = Field(default_factory=dict)
     reasons: tuple[Reason, ...] = ()
+    hq: HqFacts | None = None  # 第5条 lines only
 
 
 class CompanySummary(Frozen):

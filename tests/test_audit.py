@@ -247,30 +247,26 @@ def test_the_ledger_audit_has_totals_and_native_charts(two_years, capsys):
 
 
 def _insert_again(url: str, claim_id: str, year: int, subject: str | None = None) -> None:
-    """A second payout of a one-time reward, written around `ledger record` (an old or imported ledger);
-    ``subject``: under another certificate text."""
-    from sqlalchemy.orm import Session
+    """A second payout of a one-time reward, written around `ledger record` (an old or imported ledger), chained
+    as every entry is (the append-only ledger keeps what it was given); ``subject``: under another certificate
+    text."""
     from subsidy.ledger import db
-    from subsidy.ledger.schema import PayoutRow
+    from subsidy.ledger.schema import PayoutRow, PayoutShare
+    from subsidy.ledger.store import _append
 
-    eng = db.open_engine(url)
-    with Session(eng) as s, s.begin():
+    skip = {"id", "prev_hash", "entry_hash"}
+    with db.session(url, write=True) as s:
         old = s.query(PayoutRow).filter_by(claim_id=claim_id).one()
-        s.add(PayoutRow(**{c.name: getattr(old, c.name) for c in PayoutRow.__table__.columns if c.name != "id"}
+        row = PayoutRow(**{c.name: getattr(old, c.name) for c in PayoutRow.__table__.columns if c.name not in skip}
                         | {"reward_year": year, "claim_id": claim_id + "x"}
-                        | ({"subject": subject, "subject_norm": subject} if subject else {})))
-    eng.dispose()
+                        | ({"subject": subject, "subject_norm": subject} if subject else {}),
+                        shares=[PayoutShare(treasury=sh.treasury, amount_fen=sh.amount_fen) for sh in old.shares])
+        _append(s, [row])
 
 
-def _delete(url: str, claim_id: str) -> None:
-    from sqlalchemy.orm import Session
-    from subsidy.ledger import db
-    from subsidy.ledger.schema import PayoutRow
-
-    eng = db.open_engine(url)
-    with Session(eng) as s, s.begin():
-        s.delete(s.query(PayoutRow).filter_by(claim_id=claim_id).one())
-    eng.dispose()
+def _reverse(url: str, claim_id: str) -> None:
+    [p] = [p for p in L.payouts(url) if p.claim_id == claim_id]
+    L.reverse(url, p.id, reason="测试", approved_by="张")
 
 
 FLAG_CASES = [
@@ -300,7 +296,7 @@ FLAG_CASES = [
     ("a reward year before the policy took effect",  # record and import refuse it: only a ledger edited by hand
      lambda url, tmp: (L.record(url, write(tmp, "1.json", result(2023, ln("A-1", "tech_provincial", 200000))),
                                 approved_by="张", paid_on=dt.date(2023, 3, 1)), _insert_again(url, "A-1", 2022),
-                       _delete(url, "A-1")),
+                       _reverse(url, "A-1")),
      "OUTSIDE_VALIDITY", Decimal("200000.00")),
 ]
 

@@ -32,6 +32,7 @@ def wipe_pg(url: str) -> None:
     eng = create_engine(db.parse_url(url))
     with eng.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS clawbacks, payout_shares, payouts, alembic_version CASCADE"))
+        conn.execute(text("DROP FUNCTION IF EXISTS subsidy_append_only(), subsidy_clawback_return_only()"))
     eng.dispose()
 
 
@@ -732,3 +733,12 @@ def test_recorded_clawbacks_stay_open_until_returned(ledger_url, tmp_path):
     assert L.mark_returned(ledger_url, A, returned_on=dt.date(2025, 2, 1)) == 1
     [p] = L.payouts(ledger_url)
     assert not p.clawback.open and p.clawback.returned_on == dt.date(2025, 2, 1)
+
+
+def test_ledger_returned_requires_the_date_of_return_and_refuses_a_future_one(capsys):
+    from subsidy.cli import main
+
+    assert main(["ledger", "returned", A]) == 2
+    assert "--returned-on" in capsys.readouterr().err
+    assert main(["ledger", "returned", A, "--returned-on", "2999-01-01"]) == 2
+    assert capsys.readouterr().err == "错误：--returned-on 的值“2999-01-01”晚于今天，缴回日期不能是将来的日期\n"

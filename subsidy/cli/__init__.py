@@ -38,6 +38,7 @@ COMMAND_MODULES = (
     "subsidy.cli.serve",
     "subsidy.cli.compare",
     "subsidy.cli.merge",
+    "subsidy.cli.forecast",
 )
 
 for _name in COMMAND_MODULES:

@@ -92,6 +92,13 @@ def audit(
     print_table(console, [Col("出资财政", "key"), Col("金额(元)", "money")],
                 [(k, yuan_text(v)) for k, v in sorted(a.by_treasury.items(), key=lambda kv: pack.treasury_rank(kv[0]))],
                 title="按出资财政")
+    if a.chain is not None:
+        from .ledger import chain_lines
+
+        from ..output import paragraph
+
+        for line in chain_lines(a.chain)[:2]:
+            paragraph(console, line)
     if a.clean:
         console.print("结论：未发现问题。")
     else:

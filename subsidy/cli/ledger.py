@@ -12,7 +12,7 @@ from rich.console import Console as _Console
 
 from ..errors import SubsidyError
 from ..money import yuan_text
-from ..output import Col, print_table
+from ..output import Col, paragraph, print_table
 from ..paths import Out, check_outputs
 from . import options
 
@@ -167,25 +167,35 @@ def list_cmd(
     ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP),
     policy: str = options.POLICY,
 ) -> None:
-    """列出已兑现的奖励：兑现给谁、什么奖励、哪年、何时、多少、由哪级财政出资，来自哪份核定结果（申报编号）或哪次导入。"""
+    """列出已兑现的奖励：编号、兑现给谁、什么奖励、哪年、何时、多少、由哪级财政出资，来自哪份核定结果（申报编号）或哪次导入；已冲销的兑现另列。"""
     from .. import ledger as L
 
     pack = _pack(policy)
-    rows = L.payouts(ledger, policy_id=pack.id, credit_codes=[company] if company else None, year=check_year(year))
+    codes = [company] if company else None
+    rows = L.payouts(ledger, policy_id=pack.id, credit_codes=codes, year=check_year(year))
     console = Console()
-    cols = [Col("统一社会信用代码", "key"), Col("企业名称"), Col("奖励类别"), Col("项目或证书名称"), Col("奖励年度", "key"),
-            Col("兑现日期", "key"), Col("兑现金额(元)", "money"), Col("出资财政"), Col("审批人"), Col("来源", "key"),
-            Col("追缴")]
+    cols = [Col("编号", "key"), Col("统一社会信用代码", "key"), Col("企业名称"), Col("奖励类别"), Col("项目或证书名称"),
+            Col("奖励年度", "key"), Col("兑现日期", "key"), Col("兑现金额(元)", "money"), Col("出资财政"), Col("审批人"),
+            Col("来源", "key"), Col("追缴")]
     table = []
     for p in rows:
         cb = "" if p.clawback is None else ("待缴回" if p.clawback.open else f"已于 {p.clawback.returned_on} 缴回")
-        table.append((p.credit_code, p.company_name, L.store.category_label(pack, p.category), p.subject,
+        table.append((str(p.id), p.credit_code, p.company_name, L.store.category_label(pack, p.category), p.subject,
                       str(p.reward_year), str(p.paid_on), yuan_text(p.amount), _payers_text(p.payers), p.approved_by,
                       _source_text(p), cb))
     print_table(console, cols, table, title=f"已兑现奖励（{pack.number}）",
-                heading=(1, 2, 3))
+                heading=(2, 3, 4))
     total = sum((p.amount for p in rows), Decimal("0.00"))
     console.print(f"共 {len(rows)} 笔，合计 {yuan_text(total)} 元。")
+    reversals = [e for e in L.entries(ledger, policy_id=pack.id, credit_codes=codes, year=year) if e.reversal]
+    if reversals:
+        print_table(console, [Col("冲销编号", "key"), Col("冲销的兑现", "key"), Col("企业名称"), Col("奖励类别"),
+                              Col("奖励年度", "key"), Col("冲销金额(元)", "money"), Col("原因"), Col("审批人"),
+                              Col("冲销时间", "key")],
+                    [(str(e.id), f"编号 {e.reverses_id}", e.company_name, L.store.category_label(pack, e.category),
+                      str(e.reward_year), yuan_text(-e.amount), e.reason, e.approved_by,
+                      f"{e.recorded_at:%Y-%m-%d %H:%M}" if e.recorded_at else "") for e in reversals],
+                    title="已冲销的兑现（不计入上表和合计）", heading=(2, 3))
 
 
 @ledger_app.command("export")
@@ -262,16 +272,104 @@ def clawback_cmd(
 @ledger_app.command("returned")
 def returned_cmd(
     company: str = typer.Argument(..., metavar="统一社会信用代码", help="已缴回奖励资金的企业"),
-    returned_on: Optional[str] = typer.Option(None, "--returned-on", metavar="日期", help="缴回日期（默认：今天）"),
+    returned_on: str = typer.Option(..., "--returned-on", metavar="日期",
+                                    help="缴回日期（必填：账本中的缴回日期登记后不能再改）"),
     ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP),
 ) -> None:
     """登记企业已缴回全部待缴回的奖励资金（关闭其追缴事项）。"""
     from .. import ledger as L
 
-    day = parse_date(returned_on, "--returned-on") if returned_on is not None else dt.date.today()
+    day = parse_date(returned_on, "--returned-on")
+    if day > dt.date.today():
+        raise BadArgument(f"--returned-on 的值“{returned_on}”晚于今天，缴回日期不能是将来的日期")
     n = L.mark_returned(ledger, company, returned_on=day)
     Console().print(f"已登记 {company} 缴回 {n} 笔追缴事项（缴回日期 {day}）。" if n else
                     f"{company} 没有待缴回的追缴事项。")
+
+
+@ledger_app.command("reverse")
+def reverse_cmd(
+    payout_id: int = typer.Argument(..., metavar="编号", help="要冲销的兑现记录的编号（见 subsidy ledger list 的“编号”列）"),
+    reason: str = typer.Option(..., "--reason", metavar="原因", help="冲销的原因（如：金额记错，应为 400,000.00 元）"),
+    approved_by: str = typer.Option(..., "--approved-by", metavar="姓名", help="批准冲销的人"),
+    ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP),
+) -> None:
+    """冲销一笔记错的兑现：追加一笔冲销记录（写明冲销哪一笔、原因和审批人，金额为负），原记录不改不删。
+
+    冲销后该笔兑现不再计入核定的历史、账本列表、导出、审计和预测；正确的兑现另行记账（ledger record 或 ledger import）。已登记追缴的兑现不能冲销。
+    """
+    from .. import ledger as L
+
+    original, rev = L.reverse(ledger, payout_id, reason=reason, approved_by=approved_by)
+    pack = _pack(original.policy_id)
+    console = Console()
+    console.print(f"账本：{L.db.shown(L.resolve_url(ledger))}")
+    what = L.store.describe(pack, company=original.company_name, code=original.credit_code,
+                            category=original.category, subject=original.subject, year=original.reward_year)
+    paragraph(console, f"已冲销编号 {original.id}：{what} {original.paid_on} 兑现 {yuan_text(original.amount)} 元"
+                       f"（{_payers_text(original.payers)}）。")
+    paragraph(console, f"冲销记录编号 {rev.id}，原因：{rev.reason}，审批人：{rev.approved_by}。")
+
+
+@ledger_app.command("verify")
+def verify_cmd(
+    head: Optional[str] = typer.Option(None, "--head", metavar="哈希",
+                                       help="上次核验时记下的链头哈希：账本中须仍有这一笔（发现其后的记录被整批删除）"),
+    ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP),
+) -> None:
+    """核验账本的哈希链：逐笔重新计算每笔记录（含出资财政）的哈希值，指出第一处断开的记录（有问题时退出码为1）。"""
+    from .. import ledger as L
+
+    if head is not None and not re.fullmatch(r"\s*[0-9a-fA-F]{64}\s*", head):
+        raise BadArgument(f"--head 的值“{head}”不是 SHA-256 哈希（应为 64 位十六进制数字）")
+    report = L.verify(ledger, head=head)
+    console = Console()
+    console.print(f"账本：{L.db.shown(L.resolve_url(ledger))}")
+    for line in chain_lines(report, head=head):
+        paragraph(console, line)
+    raise typer.Exit(0 if report.intact else 1)
+
+
+def chain_lines(report, *, head: str | None = None) -> list[str]:
+    """What verify (and audit --ledger) says about the hash chain."""
+    if report.first_break is not None:
+        b = report.first_break
+        return [f"哈希链断开：{b.message}。",
+                f"此前的 {report.entries} 笔完好；请从备份核对编号 {b.id} 及其后的记录。"]
+    out = [f"哈希链完整：共 {report.entries} 笔记录，逐笔核验一致。", f"链头哈希：{report.head}"]
+    if head is not None:
+        out.append(f"上次记下的哈希 {head.strip()[:12]}… 仍在链中。" if report.has_hash else
+                   f"哈希链断开：账本中没有上次记下的哈希 {head.strip()[:12]}…：该笔及其后的记录被删除或改动过"
+                   "（或记下的哈希属于另一本账）。")
+    else:
+        out.append("请记下链头哈希，下次核验时用 --head 给出，可发现最近的记录被整批删除。")
+    return out
+
+
+@ledger_app.command("grant-reader")
+def grant_reader_cmd(
+    role: str = typer.Argument(..., metavar="数据库用户", help="要设为只读审计用户的 PostgreSQL 用户（须已存在）"),
+    print_sql: bool = typer.Option(False, "--print-sql", help="只打印授权语句（交数据库管理员执行），不连接数据库"),
+    ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP),
+) -> None:
+    """给 PostgreSQL 账本设一个只读用户：只能查询（审计账本、列出、导出和核验账本、预测），不能记账。
+
+    须用账本所有者（建账的用户）的地址运行；也可加 --print-sql 只打印语句，交数据库管理员执行。
+    """
+    from ..ledger import roles
+
+    if print_sql:
+        for sql in roles.sql_for(ledger, role):
+            typer.echo(sql + ";")
+        return
+    statements = roles.grant_reader(ledger, role)
+    from .. import ledger as L
+
+    console = Console()
+    console.print(f"账本：{L.db.shown(L.resolve_url(ledger))}")
+    console.print(f"已把数据库用户“{role.strip()}”设为只读：可以查询、导出、核验、审计和预测，不能记账。执行的语句：")
+    for sql in statements:
+        console.print(f"  {sql};", markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -5,14 +5,14 @@ the Alembic migrations in ``migrations/``: ``ledger init`` creates it, and openi
 """
 from .db import DEFAULT_URL, ENV, parse_url, resolve_url
 from .errors import (BadImportFile, BadLedgerUrl, BadResultFile, LedgerConflict, LedgerError, LedgerMissing,
-                     LedgerSchemaError, LedgerUnavailable)
-from .store import (ClawbackDue, LedgerClawback, LedgerPayout, RecordOutcome, clawbacks_due, history,
-                    import_history, init, mark_returned, payouts, record, record_clawbacks)
+                     LedgerSchemaError, LedgerUnavailable, ReadOnlyLedger, ReversalRefused)
+from .store import (ClawbackDue, LedgerClawback, LedgerPayout, RecordOutcome, clawbacks_due, entries, history,
+                    import_history, init, mark_returned, payouts, record, record_clawbacks, reverse, verify)
 
 __all__ = [
     "DEFAULT_URL", "ENV", "parse_url", "resolve_url",
     "BadImportFile", "BadLedgerUrl", "BadResultFile", "LedgerConflict", "LedgerError", "LedgerMissing",
-    "LedgerSchemaError", "LedgerUnavailable",
-    "ClawbackDue", "LedgerClawback", "LedgerPayout", "RecordOutcome", "clawbacks_due", "history", "import_history",
-    "init", "mark_returned", "payouts", "record", "record_clawbacks",
+    "LedgerSchemaError", "LedgerUnavailable", "ReadOnlyLedger", "ReversalRefused",
+    "ClawbackDue", "LedgerClawback", "LedgerPayout", "RecordOutcome", "clawbacks_due", "entries", "history",
+    "import_history", "init", "mark_returned", "payouts", "record", "record_clawbacks", "reverse", "verify",
 ]

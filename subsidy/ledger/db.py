@@ -22,7 +22,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from .errors import BadLedgerUrl, LedgerMissing, LedgerSchemaError, LedgerUnavailable
+from .errors import BadLedgerUrl, LedgerMissing, LedgerSchemaError, LedgerUnavailable, ReadOnlyLedger
 
 ENV = "SUBSIDY_LEDGER"
 DEFAULT_URL = "sqlite:///ledger.db"
@@ -178,11 +178,25 @@ def _known_revision(cfg, revision: str) -> bool:
         return False
 
 
+def _foreign_keys(conn: Connection, on: bool) -> None:
+    """SQLite: switch foreign keys on or off for this connection (only outside a transaction). A migration that
+    rebuilds a table (drop and rename) must run with them off, or dropping the old table would cascade."""
+    if conn.dialect.name == "sqlite":
+        conn.connection.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
+def _denied(e: Exception) -> bool:
+    low = str(getattr(e, "orig", None) or e).lower()
+    return "permission denied" in low or "must be owner" in low or "insufficientprivilege" in low
+
+
 def migrate(engine: Engine, *, create: bool = False) -> None:
-    """Bring the ledger's schema to the latest migration (nothing to do when it is there already).
+    """Bring the ledger's schema to the latest migration (nothing to do when it is there already: a read-only
+    user only reads the version, never writes or locks).
 
     Without ``create`` a database that holds no ledger yet is refused (LedgerMissing): only ``ledger init``
-    creates the tables, so a mistyped URL never starts a second, empty ledger.
+    creates the tables, so a mistyped URL never starts a second, empty ledger. A user without the right to
+    change the schema (a read-only auditor) on an out-of-date ledger is told so in one sentence.
     """
     from alembic import command
 
@@ -193,21 +207,42 @@ def migrate(engine: Engine, *, create: bool = False) -> None:
         return
     if current is None and not create:
         raise _missing(engine.url)
-    with engine.begin() as conn:
-        lock(conn)
-        current = _current(conn)
-        if current == head:
-            return
-        if current is None and not create:
-            raise _missing(engine.url)
-        cfg = _alembic_config(conn)
-        if current is not None and not _known_revision(cfg, current):
-            if inspect(conn).has_table("payouts"):
-                raise LedgerSchemaError(
-                    f"账本的数据结构版本（{current}）比本程序新，请先升级 subsidy 再使用该账本")
-            raise LedgerSchemaError(
-                f"{shown(engine.url)} 不是兑现账本：其中的 alembic_version 表（版本 {current}）属于别的程序")
-        command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        _foreign_keys(conn, False)
+        try:
+            with conn.begin():
+                lock(conn)
+                current = _current(conn)
+                if current == head:
+                    return
+                if current is None and not create:
+                    raise _missing(engine.url)
+                cfg = _alembic_config(conn)
+                if current is not None and not _known_revision(cfg, current):
+                    if inspect(conn).has_table("payouts"):
+                        raise LedgerSchemaError(
+                            f"账本的数据结构版本（{current}）比本程序新，请先升级 subsidy 再使用该账本")
+                    raise LedgerSchemaError(
+                        f"{shown(engine.url)} 不是兑现账本：其中的 alembic_version 表（版本 {current}）属于别的程序")
+                try:
+                    command.upgrade(cfg, "head")
+                except DBAPIError as e:
+                    if current is not None and _denied(e):
+                        raise LedgerSchemaError(
+                            f"账本 {shown(engine.url)} 的数据结构（版本 {current}）需要升级到本程序的版本 {head}，"
+                            f"但用户“{engine.url.username}”没有升级的权限（只读用户）：请账本的所有者（建账的用户）先运行"
+                            " subsidy ledger init 升级账本，再用只读用户查询和审计") from None
+                    raise
+                if conn.dialect.name == "sqlite":
+                    bad = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if bad:
+                        raise LedgerSchemaError(f"账本升级后外键检查不通过（{len(bad)} 处），未升级")
+        finally:
+            if not conn.closed:
+                try:
+                    _foreign_keys(conn, True)
+                except Exception:  # noqa: BLE001 - the connection is discarded below anyway
+                    conn.invalidate()
 
 
 def open_engine(url: str | None, *, create: bool = False) -> Engine:
@@ -254,6 +289,10 @@ def session(url: str | None, *, create: bool = False, write: bool = False) -> It
             except IntegrityError:
                 raise
             except (OperationalError, DBAPIError) as e:
+                if write and _denied(e):
+                    raise ReadOnlyLedger(
+                        f"用户“{engine.url.username}”对账本 {shown(engine.url)} 只有读取权限，不能写入：记账、导入、冲销和"
+                        "登记追缴须由有写入权限的用户进行（只读用户可以查询、导出、核验、审计和预测）") from None
                 if "locked" in str(e).lower():
                     raise LedgerUnavailable(f"账本 {shown(engine.url)} 正被其他程序长时间占用，请稍后再试") from None
                 raise _unreachable(engine.url, e) from None

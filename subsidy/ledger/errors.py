@@ -61,3 +61,11 @@ class BadImportFile(ListedError):
     def __init__(self, problems: list[str], *, name: str):
         self.headline = f"“{name}”中有 {len(problems)} 处问题，未导入任何记录"
         super().__init__(problems)
+
+
+class ReversalRefused(LedgerError):
+    """A payout that cannot be reversed: unknown, already reversed, a reversal itself, or under clawback."""
+
+
+class ReadOnlyLedger(LedgerError):
+    """The database user may read the ledger but not write to it (a read-only auditor)."""

@@ -13,15 +13,16 @@ from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from ..models import Issue, Payout
 from ..money import from_fen_int, to_fen_int, yuan_text
 from ..policy import PolicyPack
 from ..text import norm_subject
-from . import db
-from .errors import BadImportFile, BadResultFile, LedgerConflict
-from .resultfile import ResultFile, ResultLine, load
-from .schema import SOURCE_IMPORT, SOURCE_RESULT, ClawbackRow, PayoutRow, PayoutShare
+from . import chain, db
+from .errors import BadImportFile, BadResultFile, LedgerConflict, ReversalRefused
+from .resultfile import HqLineFacts, ResultFile, ResultLine, load
+from .schema import KIND_PAYOUT, KIND_REVERSAL, SOURCE_IMPORT, SOURCE_RESULT, ClawbackRow, PayoutRow, PayoutShare
 
 SOURCE = "账本"
 #: the treasury shown for an imported payout, whose split between treasuries was not recorded
@@ -65,10 +66,24 @@ class LedgerPayout:
     clawback: LedgerClawback | None = None
     source: str = SOURCE_RESULT  # result (ledger record) or import (ledger import)
     source_row: int | None = None
+    # 第5条 payouts recorded since migration 0003: 落户认定日期, reward year k, 地方财政贡献 (else None)
+    hq_recognised_on: dt.date | None = None
+    hq_reward_index: int | None = None
+    hq_contribution: Decimal | None = None
+    kind: str = KIND_PAYOUT  # payout, or reversal (a correction entry: amounts negated)
+    reverses_id: int | None = None  # a reversal: the payout it cancels
+    reason: str = ""  # a reversal: why
+    revision: int = 0
+    recorded_at: dt.datetime | None = None
+    entry_hash: str = ""
 
     @property
     def imported(self) -> bool:
         return self.source == SOURCE_IMPORT
+
+    @property
+    def reversal(self) -> bool:
+        return self.kind == KIND_REVERSAL
 
     def as_payout(self) -> Payout:
         return Payout(credit_code=self.credit_code, category=self.category, subject=self.subject,
@@ -108,6 +123,10 @@ def _view(row: PayoutRow) -> LedgerPayout:
         or {UNRECORDED_TREASURY: from_fen_int(row.amount_fen)},
         paid_on=row.paid_on, approved_by=row.approved_by, claim_id=row.claim_id, input_sha256=row.input_sha256,
         source=row.source, source_row=row.source_row,
+        hq_recognised_on=row.hq_recognised_on, hq_reward_index=row.hq_reward_index,
+        hq_contribution=None if row.hq_contribution_fen is None else from_fen_int(row.hq_contribution_fen),
+        kind=row.kind, reverses_id=row.reverses_id, reason=row.reason, revision=row.revision,
+        recorded_at=row.recorded_at, entry_hash=row.entry_hash,
         clawback=None if cb is None else LedgerClawback(cb.reason_code, cb.moved_out_on, cb.decided_on,
                                                          cb.decided_by, cb.returned_on))
 
@@ -157,6 +176,7 @@ class Incoming:
     source: str
     source_row: int | None
     where: str  # how the user finds it: 申报编号 A-1, or “已兑现奖励”表第5行
+    hq: HqLineFacts | None = None  # 第5条 lines of a result that carries them
 
 
 def match_key(pack: PolicyPack, credit_code: str, category: str, subject: str) -> tuple[str, str, str]:
@@ -260,6 +280,38 @@ def _conflicts(pack: PolicyPack, incoming: list[Incoming], existing: list[Payout
     return conflicts, new, same
 
 
+def _live(rows: Iterable[PayoutRow]) -> list[PayoutRow]:
+    """The payouts in force among ``rows`` (every entry of some companies): not reversal entries, not reversed."""
+    rows = list(rows)
+    reversed_ids = {r.reverses_id for r in rows if r.kind == KIND_REVERSAL}
+    return [r for r in rows if r.kind == KIND_PAYOUT and r.id not in reversed_ids]
+
+
+def _chain_fields(row: PayoutRow) -> dict:
+    return {f: getattr(row, f) for f in chain.FIELDS if f != "shares"}
+
+
+def _append(s: Session, rows: list[PayoutRow]) -> None:
+    """Give each new entry the next id and its place in the hash chain, then add it. The caller holds the
+    writers' lock (db.session(write=True)), so the last entry read here is still the last one when we commit:
+    two offices recording at once cannot both chain onto the same entry."""
+    last = s.execute(select(PayoutRow.id, PayoutRow.entry_hash).order_by(PayoutRow.id.desc()).limit(1)).first()
+    next_id, prev = (last.id + 1, last.entry_hash) if last is not None else (1, chain.GENESIS)
+    for row in rows:
+        row.id = next_id
+        row.prev_hash = prev
+        row.entry_hash = chain.entry_hash(_chain_fields(row), {sh.treasury: sh.amount_fen for sh in row.shares}, prev)
+        for sh in row.shares:
+            sh.payout_id = next_id
+        s.add(row)
+        next_id, prev = next_id + 1, row.entry_hash
+    s.flush()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
 def _write(url: str | None, pack: PolicyPack, incoming: list[Incoming], *, approved_by: str) -> RecordOutcome:
     """Insert every incoming payout, or — on any conflict — none (LedgerConflict), in one transaction that holds
     the writers' lock; a concurrent writer that got in first makes us read and decide again."""
@@ -270,27 +322,35 @@ def _write(url: str | None, pack: PolicyPack, incoming: list[Incoming], *, appro
     for attempt in range(3):
         try:
             with db.session(url, write=True) as s:
-                existing = list(s.scalars(select(PayoutRow).where(
+                everything = list(s.scalars(select(PayoutRow).where(
                     PayoutRow.policy_id == pack.id, PayoutRow.credit_code.in_(codes))))
-                conflicts, new, same = _conflicts(pack, incoming, existing)
+                conflicts, new, same = _conflicts(pack, incoming, _live(everything))
                 if conflicts:
                     raise LedgerConflict(conflicts)
-                now = dt.datetime.now().replace(microsecond=0)
+                revisions: dict[tuple, int] = {}
+                for r in everything:
+                    k = (r.credit_code, r.category, r.subject_norm, r.reward_year)
+                    revisions[k] = max(revisions.get(k, -1), r.revision)
+                now = _now()
                 rows = []
                 for x in new:
+                    subject_norm = norm_subject(x.subject)
                     row = PayoutRow(
                         policy_id=pack.id, credit_code=x.credit_code, company_name=x.company_name,
                         region=x.region,
                         local_retained_tax_fen=None if x.local_retained_tax is None else to_fen_int(x.local_retained_tax),
                         category=x.category, measure=x.measure, subject=x.subject.strip(),
-                        subject_norm=norm_subject(x.subject), reward_year=x.reward_year,
+                        subject_norm=subject_norm, reward_year=x.reward_year,
                         amount_fen=to_fen_int(x.amount), paid_on=x.paid_on, approved_by=approved_by.strip(),
                         claim_id=x.claim_id, input_sha256=x.input_sha256, source=x.source, source_row=x.source_row,
-                        recorded_at=now,
+                        recorded_at=now, kind=KIND_PAYOUT, reverses_id=None, reason="",
+                        revision=revisions.get((x.credit_code, x.category, subject_norm, x.reward_year), -1) + 1,
+                        hq_recognised_on=x.hq.recognised_on if x.hq else None,
+                        hq_reward_index=x.hq.reward_year_index if x.hq else None,
+                        hq_contribution_fen=to_fen_int(x.hq.fiscal_contribution) if x.hq else None,
                         shares=[PayoutShare(treasury=k, amount_fen=to_fen_int(v)) for k, v in (x.payers or {}).items()])
-                    s.add(row)
                     rows.append(row)
-                s.flush()
+                _append(s, rows)
                 views = tuple(_view(r) for r in rows)
                 kept = tuple(_view(r) for r in same)
             return RecordOutcome(new=views, same=kept)
@@ -359,7 +419,7 @@ def record(url: str | None, result: ResultFile | str | Path, *, approved_by: str
             region=comp.region if comp else "", local_retained_tax=comp.local_retained_tax if comp else None,
             category=ln.category, measure=ln.measure, subject=ln.subject, reward_year=rf.year, amount=ln.payable,
             payers=dict(ln.payers), paid_on=paid_on, claim_id=ln.claim_id, input_sha256=rf.input_sha256,
-            source=SOURCE_RESULT, source_row=None, where=f"申报编号 {ln.claim_id}"))
+            source=SOURCE_RESULT, source_row=None, where=f"申报编号 {ln.claim_id}", hq=ln.hq))
     return _write(url, pack, incoming, approved_by=approved_by)
 
 
@@ -432,18 +492,34 @@ def issue_text(i: Issue) -> str:
 
 def payouts(url: str | None, *, policy_id: str | None = None, credit_codes: Iterable[str] | None = None,
             year: int | None = None) -> list[LedgerPayout]:
-    """Recorded payouts, oldest reward year first."""
+    """The payouts in force (reversed payouts and reversal entries left out), oldest reward year first."""
     with db.session(url) as s:
-        q = select(PayoutRow)
-        if policy_id is not None:
-            q = q.where(PayoutRow.policy_id == policy_id)
-        if credit_codes is not None:
-            codes = sorted({c.strip().upper() for c in credit_codes})
-            q = q.where(PayoutRow.credit_code.in_(codes))
-        if year is not None:
-            q = q.where(PayoutRow.reward_year == year)
+        return _select(s, policy_id=policy_id, credit_codes=credit_codes, year=year, live=True)
+
+
+def entries(url: str | None, *, policy_id: str | None = None, credit_codes: Iterable[str] | None = None,
+            year: int | None = None) -> list[LedgerPayout]:
+    """Every entry (payouts, reversed ones included, and reversals), in the order they were recorded."""
+    with db.session(url) as s:
+        return _select(s, policy_id=policy_id, credit_codes=credit_codes, year=year, live=False)
+
+
+def _select(s: Session, *, policy_id, credit_codes, year, live: bool) -> list[LedgerPayout]:
+    q = select(PayoutRow)
+    if policy_id is not None:
+        q = q.where(PayoutRow.policy_id == policy_id)
+    if credit_codes is not None:
+        codes = sorted({c.strip().upper() for c in credit_codes})
+        q = q.where(PayoutRow.credit_code.in_(codes))
+    if year is not None:
+        q = q.where(PayoutRow.reward_year == year)
+    if live:
+        reversed_ids = select(PayoutRow.reverses_id).where(PayoutRow.reverses_id.is_not(None))
+        q = q.where(PayoutRow.kind == KIND_PAYOUT, PayoutRow.id.not_in(reversed_ids))
         q = q.order_by(PayoutRow.reward_year, PayoutRow.credit_code, PayoutRow.paid_on, PayoutRow.id)
-        return [_view(r) for r in s.scalars(q)]
+    else:
+        q = q.order_by(PayoutRow.id)
+    return [_view(r) for r in s.scalars(q)]
 
 
 def history(url: str | None, *, credit_codes: Iterable[str] | None = None, policy_id: str) -> list[Payout]:
@@ -530,3 +606,58 @@ def mark_returned(url: str | None, credit_code: str, *, returned_on: dt.date) ->
         for r in rows:
             r.returned_on = returned_on
         return len(rows)
+
+
+# --------------------------------------------------------------------------- corrections and the chain
+
+
+def reverse(url: str | None, payout_id: int, *, reason: str, approved_by: str) -> tuple[LedgerPayout, LedgerPayout]:
+    """Reverse a recorded payout: append an entry that names it, says why and negates its amounts (the payout
+    itself is never changed or deleted). Returns (the payout, its reversal). The payout then no longer counts
+    anywhere (history, lists, exports, audit, forecast); the corrected payout, if any, is recorded anew."""
+    if not reason or not reason.strip():
+        raise ReversalRefused("冲销须用 --reason 写明原因")
+    if not approved_by or not approved_by.strip():
+        raise ReversalRefused("冲销须用 --approved-by 写明审批人")
+    with db.session(url, write=True) as s:
+        row = s.get(PayoutRow, payout_id)
+        if row is None:
+            raise ReversalRefused(f"账本中没有编号为 {payout_id} 的兑现记录（编号见 subsidy ledger list 的“编号”列）")
+        if row.kind == KIND_REVERSAL:
+            raise ReversalRefused(f"编号 {payout_id} 是一笔冲销记录（冲销编号 {row.reverses_id}），不能再冲销")
+        earlier = s.scalars(select(PayoutRow).where(PayoutRow.reverses_id == payout_id)).first()
+        if earlier is not None:
+            raise ReversalRefused(
+                f"编号 {payout_id} 的兑现已于 {earlier.recorded_at:%Y-%m-%d} 由 {earlier.approved_by} 冲销"
+                f"（冲销编号 {earlier.id}，原因：{earlier.reason}），不能再冲销")
+        if row.clawback is not None:
+            cb = row.clawback
+            state = "尚未缴回" if cb.returned_on is None else f"已于 {cb.returned_on} 缴回"
+            raise ReversalRefused(
+                f"编号 {payout_id} 的兑现已于 {cb.decided_on} 登记追缴（{state}），不能冲销：已兑现并追缴的奖励不是记错的兑现")
+        rev = PayoutRow(
+            policy_id=row.policy_id, credit_code=row.credit_code, company_name=row.company_name, region=row.region,
+            local_retained_tax_fen=row.local_retained_tax_fen, category=row.category, measure=row.measure,
+            subject=row.subject, subject_norm=row.subject_norm, reward_year=row.reward_year,
+            amount_fen=-row.amount_fen, paid_on=row.paid_on, approved_by=approved_by.strip(), claim_id=row.claim_id,
+            input_sha256=row.input_sha256, source=row.source, source_row=row.source_row, recorded_at=_now(),
+            kind=KIND_REVERSAL, reverses_id=row.id, reason=reason.strip(), revision=row.revision,
+            hq_recognised_on=row.hq_recognised_on, hq_reward_index=row.hq_reward_index,
+            hq_contribution_fen=row.hq_contribution_fen,
+            shares=[PayoutShare(treasury=sh.treasury, amount_fen=-sh.amount_fen) for sh in row.shares])
+        _append(s, [rev])
+        return _view(row), _view(rev)
+
+
+def verify(url: str | None, *, head: str | None = None) -> chain.ChainReport:
+    """Walk the whole hash chain (every policy's entries, in id order); ``head``: a hash noted at an earlier
+    verification, which the chain must still hold (a ledger cut short after it is caught so)."""
+    table = PayoutRow.__table__
+    shares_table = PayoutShare.__table__
+    with db.session(url) as s:
+        shares: dict[int, dict[str, int]] = {}
+        for pid, treasury, amount in s.execute(select(shares_table.c.payout_id, shares_table.c.treasury,
+                                                      shares_table.c.amount_fen)):
+            shares.setdefault(pid, {})[treasury] = amount
+        rows = s.execute(select(table).order_by(table.c.id)).mappings()
+        return chain.check(((r, shares.get(r["id"], {})) for r in rows), look_for=head)
