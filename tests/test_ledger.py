@@ -512,7 +512,7 @@ def test_a_postgresql_database_without_the_ledger_tables_is_refused_by_every_com
                "subsidy ledger init\n")
     for argv in (["ledger", "record", r, "--approved-by", "张三", "--paid-on", "2024-01-20"], ["ledger", "list"],
                  ["ledger", "export", "-o", tmp_path / "x.xlsx"], ["ledger", "clawback", "--applications", app],
-                 ["ledger", "returned", A], ["ledger", "import", app, "--approved-by", "张三"],
+                 ["ledger", "returned", A, "--returned-on", "2025-01-01"], ["ledger", "import", app, "--approved-by", "张三"],
                  ["audit", "--ledger", PG_URL], ["assess", app, "--year", "2024", "--ledger", PG_URL]):
         if "--ledger" not in argv:
             argv = [*argv, "--ledger", PG_URL]
