@@ -12,8 +12,7 @@ from decimal import Decimal
 from typing import Sequence
 
 from openpyxl import Workbook
-from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.chart.series import SeriesLabel
+from openpyxl.chart import BarChart, LineChart
 
 from . import printing
 from .files import save_workbook
@@ -21,8 +20,7 @@ from ..compare import Comparison, LineChange, Sweep
 from ..labels import STATUS_LABELS, status_label
 from ..models import STATUSES
 from ..money import yuan_text
-from .report import (CHANGED_FILL, MONEY_FORMAT, Sheet, _change_labels, _labels, chart_sheet, lines_needed,  # noqa: F401
-                     text_width)
+from .report import CHANGED_FILL, Sheet, change_labels, chart_sheet, labels, money_chart, text_width
 
 #: value labels on a sweep's line chart only up to this many values (more would overprint each other)
 LABELLED_POINTS = 25
@@ -147,23 +145,10 @@ def _bar(title: str, ws, *, cols: tuple[int, int], n: int) -> BarChart:
     ch = BarChart()
     ch.type = "col"
     ch.grouping = "clustered"
-    ch.title = title
-    ch.x_axis.title = "出资财政"
-    ch.y_axis.title = "金额（元）"
-    ch.y_axis.numFmt = "#,##0"
-    ch.x_axis.delete = False
-    ch.y_axis.delete = False
-    ch.add_data(Reference(ws, min_col=cols[0], max_col=cols[1], min_row=1, max_row=n + 1), titles_from_data=True)
-    ch.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
-    for series, name in zip(ch.series, ("基准口径", "备选口径") if cols[0] != cols[1] else ("差额",)):
-        series.tx = SeriesLabel(v=name)
-    ch.x_axis.tickLblPos = "low"  # below the plot even when a bar goes negative
-    ch.dataLabels = _labels(vertical=cols[0] != cols[1])  # two bars side by side: upright labels would overlap
+    money_chart(ch, ws, title=title, x_title="出资财政", cols=cols, n=n,
+                names=("基准口径", "备选口径") if cols[0] != cols[1] else ("差额",))
+    ch.dataLabels = labels(vertical=cols[0] != cols[1])  # two bars side by side: upright labels would overlap
     ch.dataLabels.position = "outEnd"
-    if cols[0] == cols[1]:
-        ch.legend = None
-    else:
-        ch.legend.position = "b"
     return ch
 
 
@@ -245,32 +230,20 @@ def _line(title: str, ws, *, cols: tuple[int, int], n: int, x_title: str, labell
     """Columns ``cols`` of the first ``n`` rows below the header, one line a column, the swept values as the
     categories. ``labelled``: every point's value; else with ``values`` (one list a column) the values where a
     line changes."""
-    ch = LineChart()
-    ch.title = title
-    ch.x_axis.title = x_title
-    ch.y_axis.title = "金额（元）"
-    ch.y_axis.numFmt = "#,##0"
-    ch.x_axis.delete = False
-    ch.y_axis.delete = False
-    ch.x_axis.tickLblPos = "low"
-    ch.add_data(Reference(ws, min_col=cols[0], max_col=cols[1], min_row=1, max_row=n + 1), titles_from_data=True)
-    ch.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
-    for series, name in zip(ch.series, names, strict=True):
-        series.tx = SeriesLabel(v=name)  # the name without the header's unit and line break
+    ch = money_chart(LineChart(), ws, title=title, x_title=x_title, cols=cols, n=n, names=names)
+    for series in ch.series:
         series.marker.symbol = "circle"
         series.smooth = False
     if labelled:
-        ch.dataLabels = _labels()
+        ch.dataLabels = labels()
         ch.dataLabels.position = "t"
     elif values:
         for series, column in zip(ch.series, values):
             changes = sum(1 for i in range(1, len(column)) if column[i] != column[i - 1])
             if changes < LABELLED_POINTS:
-                series.dLbls = _change_labels(column)
-    if legend:
-        ch.legend.position = "b"
-    else:
-        ch.legend = None
+                series.dLbls = change_labels(column)
+    if not legend:
+        ch.legend = None  # (money_chart puts a legend below for several lines)
     return ch
 
 

@@ -10,15 +10,15 @@ import os
 from decimal import Decimal
 
 from openpyxl import Workbook
-from openpyxl.chart import BarChart, Reference
-from openpyxl.chart.series import SeriesLabel
+from openpyxl.chart import BarChart
 
 from ..forecast import Forecast
 from ..forecastout import growth_text
 from ..money import yuan_text
 from ..params import interpretations
 from . import printing
-from .report import CHANGED_FILL, Sheet, chart_sheet, labels, save, text_width
+from .files import save_workbook
+from .report import CHANGED_FILL, Sheet, chart_sheet, labels, money_chart, text_width
 
 ZERO = Decimal("0.00")
 
@@ -129,22 +129,9 @@ def _chart(title: str, ws, *, first_col: int, last_col: int, n: int, names: list
     ch.grouping = "stacked" if stacked else "clustered"
     if stacked:
         ch.overlap = 100
-    ch.title = title
-    ch.x_axis.title = x_title
-    ch.y_axis.title = "金额（元）"
-    ch.y_axis.numFmt = "#,##0"
-    ch.x_axis.delete = False
-    ch.y_axis.delete = False
-    ch.add_data(Reference(ws, min_col=first_col, max_col=last_col, min_row=1, max_row=n + 1), titles_from_data=True)
-    ch.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
-    for series, name in zip(ch.series, names, strict=True):
-        series.tx = SeriesLabel(v=name)
+    money_chart(ch, ws, title=title, x_title=x_title, cols=(first_col, last_col), n=n, names=names)
     ch.dataLabels = labels()
     ch.dataLabels.position = "ctr" if stacked else "outEnd"
-    if len(names) > 1:
-        ch.legend.position = "b"
-    else:
-        ch.legend = None
     return ch
 
 
@@ -172,4 +159,4 @@ def build_forecast(f: Forecast) -> Workbook:
 
 
 def write_forecast(f: Forecast, path: str | os.PathLike[str]) -> None:
-    save(build_forecast(f), path)
+    save_workbook(build_forecast(f), path)

@@ -11,18 +11,20 @@ Usage::
     head = printing.heading(pack.number, pack.title, "2025年起", "总部迁入奖励预测")
     s = Sheet(wb, "按年度", (12, 18), ("年度", "金额（元）"), page_header=head)
     s.append([2025, Decimal("400000.00")], money=(2,))
-    chart_sheet(wb, "图表", bar_chart, heading=head)
-    save(wb, path)
+    chart_sheet(wb, "图表", money_chart(BarChart(), ws, title=…, x_title="年度", cols=(2, 2), n=…, names=["金额"]),
+                heading=head)
+    save_workbook(wb, path)  # subsidy.workbook.files
 """
 from __future__ import annotations
 
-import os
 from decimal import Decimal
 from typing import Iterable, Sequence
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.chart import Reference
 from openpyxl.chart.data_source import NumFmt
+from openpyxl.chart.series import SeriesLabel
 from openpyxl.chart.label import DataLabel, DataLabelList
 from openpyxl.chart.text import RichText
 from openpyxl.descriptors import Typed
@@ -184,12 +186,12 @@ def _label_style(label, num_format: str, *, vertical: bool = False):
     return label
 
 
-def _labels(num_format: str = "#,##0", *, vertical: bool = False) -> DataLabelList:
-    """Every point's value."""
+def labels(num_format: str = "#,##0", *, vertical: bool = False) -> DataLabelList:
+    """Value labels on every point of a chart."""
     return _label_style(_DataLabels(), num_format, vertical=vertical)
 
 
-def _change_labels(values: Sequence[Decimal], num_format: str = "#,##0") -> DataLabelList:
+def change_labels(values: Sequence[Decimal], num_format: str = "#,##0") -> DataLabelList:
     """Labels on the first point and wherever the value changes: several lines that run together would
     otherwise print their labels over each other."""
     points = [i for i, v in enumerate(values) if i == 0 or v != values[i - 1]]
@@ -199,13 +201,23 @@ def _change_labels(values: Sequence[Decimal], num_format: str = "#,##0") -> Data
     return d
 
 
-def labels(num_format: str = "#,##0", *, vertical: bool = False) -> DataLabelList:
-    """Value labels on every point of a chart (public name of :func:`_labels`)."""
-    return _labels(num_format, vertical=vertical)
-
-
-def save(wb: Workbook, path: str | os.PathLike[str]) -> None:
-    """The workbook at ``path``, atomically (whole file or nothing): subsidy.workbook.files.save_workbook."""
-    from .files import save_workbook
-
-    save_workbook(wb, path)
+def money_chart(ch, ws, *, title: str, x_title: str, cols: tuple[int, int], n: int, names: Sequence[str]):
+    """A bar or line chart ``ch`` of money over the table on ``ws``: columns ``cols`` of the ``n`` rows below the
+    header (categories in column A), one series a column named by ``names``; title, axis titles (金额（元） on
+    the value axis, whole yuan), both axes shown, category labels below the plot even when a value is negative.
+    The legend stands below when there are several series. The caller adds the labels it wants."""
+    ch.title = title
+    ch.x_axis.title = x_title
+    ch.y_axis.title = "金额（元）"
+    ch.y_axis.numFmt = "#,##0"
+    ch.x_axis.delete = ch.y_axis.delete = False  # openpyxl 3.1 would hide the axes otherwise
+    ch.x_axis.tickLblPos = "low"
+    ch.add_data(Reference(ws, min_col=cols[0], max_col=cols[1], min_row=1, max_row=n + 1), titles_from_data=True)
+    ch.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
+    for series, name in zip(ch.series, names, strict=True):
+        series.tx = SeriesLabel(v=name)  # the name without the header's unit and line break
+    if len(names) > 1:
+        ch.legend.position = "b"
+    else:
+        ch.legend = None
+    return ch

@@ -30,7 +30,7 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet import _writer as _openpyxl_writer
 from openpyxl.writer.excel import ExcelWriter
 
-from ..atomic import atomic_path, output_error, scratch_file
+from ..atomic import atomic_path, scratch_file
 
 # openpyxl streams each write-only sheet to a scratch file in TMPDIR; a run killed mid-way (SIGKILL: no cleanup
 # runs) would leave them there for good. While a schedule is written they go beside it instead, named like our own
