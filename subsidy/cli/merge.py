@@ -76,5 +76,4 @@ def _print_skipped(console: Console, skipped) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("merge", help=HELP, short_help="合并申报表：把各企业的申报表合并为一份申报汇总表；有冲突时逐条"
-                "列出，不写出文件。")(merge)
+    app.command("merge", help=HELP, short_help="合并申报表：各企业的申报表合并为一份申报汇总表，冲突逐条列出。")(merge)
