@@ -342,6 +342,10 @@ def step4_co_winners(works: list[Work], ctx: Ctx) -> None:
                                     subject=w.subject, others=named))
 
 
+def _waits_as_co_winner(w: Work) -> bool:
+    return w.status == "pending" and any(r.code == "CO_WINNERS" for r in w.reasons)
+
+
 def _per_item(cat: Category | None) -> bool:
     """A category paid per award (每项): keyed by its project or subject, with money."""
     return cat is not None and cat.key == "subject" and not cat.honour_only and not cat.computed
@@ -354,18 +358,21 @@ def _company_name(ctx: Ctx, code: str) -> str:
 
 def step5_tiers(works: list[Work], ctx: Ctx) -> None:
     """SPEC 2.2 step 5 (就高; for project honours 第6条 同一项目获多项荣誉奖励的按最高荣誉奖励 — m6_highest_honour):
-    within one family and key only the highest tier claimed in the batch stands."""
+    within one family and key only the highest tier claimed in the batch stands. A higher claim waiting for the
+    bureau as a co-winner (step 4) is still claimed: the same company's lower honour of that project is superseded
+    now (paid, it would be 同一项目 paid twice over if the bureau later pays the higher one)."""
     groups: dict[tuple, list[Work]] = defaultdict(list)
     for w in works:
-        if w.alive and w.monetary and w.category.family:
+        if (w.alive or _waits_as_co_winner(w)) and w.monetary and w.category.family:
             groups[w.family_key].append(w)
     for group in groups.values():
         best = max(w.category.tier for w in group)
         top = min((w for w in group if w.category.tier == best), key=lambda w: w.sort_key)
+        waiting = "（同一奖项另有企业申报，待住建局认定）" if not top.alive else ""
         for w in group:
-            if w.category.tier < best:
+            if w.alive and w.category.tier < best:
                 w.decide("ineligible", ctx.msg("SUPERSEDED_BY_HIGHER", w.category.measure,
-                                               higher=f"本批已申报{top.category.label}，申报编号 {top.claim_id}"))
+                                               higher=f"本批已申报{top.category.label}，申报编号 {top.claim_id}{waiting}"))
     for w in works:
         if w.alive and w.category is not None and w.category.honour_only:
             w.decide("honor_only", ctx.msg("HONOR_ONLY", w.category.measure))

@@ -190,3 +190,14 @@ def test_a_one_time_qualification_in_the_sheet_and_the_ledger_under_other_certif
     r = run(companies=[company()], claims=[claim("C1", "qual_special", "D136000099")], history=[sheet],
             extra_history=[ledger])
     assert line(r, "C1").payable == d("500000.00")  # the top-up over one 一级 payout, not over two
+
+
+def test_第6条_a_鲁班奖_waiting_as_a_co_winner_still_supersedes_the_same_companys_杜鹃花奖_of_that_project():
+    r = run(companies=_two_companies(), claims=[claim("A-1", "luban", "瓷都大厦", credit_code=A_),
+                                                claim("A-2", "azalea", "瓷都大厦", credit_code=A_),
+                                                claim("B-1", "luban", "瓷都大厦", credit_code=B)])
+    assert line(r, "A-1").status == "pending"
+    a2 = line(r, "A-2")
+    assert (a2.status, a2.payable) == ("ineligible", 0)
+    assert next(x.message for x in a2.reasons if x.code == "SUPERSEDED_BY_HIGHER") == (
+        "第6条：同一项目获多项荣誉奖励的按最高荣誉奖励（本批已申报鲁班奖，申报编号 A-1（同一奖项另有企业申报，待住建局认定））")
