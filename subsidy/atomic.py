@@ -107,6 +107,14 @@ def clean_stale(directory: str | os.PathLike[str]) -> list[Path]:
     return removed
 
 
+def scratch_file(directory: str | os.PathLike[str], name: str, suffix: str = "") -> str:
+    """A scratch file for a library that streams to disk while a target is written (openpyxl's write-only
+    sheets): in the target's folder, named so that a killed run's leftovers are cleaned like our own temps."""
+    fd, path = tempfile.mkstemp(prefix=f".{name}.{_TAG}-{os.getpid()}-", suffix=f"{suffix}.tmp", dir=directory)
+    os.close(fd)
+    return path
+
+
 def _new_temp(target: Path, directory: Path) -> Path:
     try:
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.{_TAG}-{os.getpid()}-", suffix=".tmp", dir=directory)

@@ -63,27 +63,50 @@ class Side:
 
 @dataclass(frozen=True, slots=True)
 class LineChange:
-    """A claim whose payable, status or split between treasuries differs between the two sides."""
+    """A claim whose payable, status or split between treasuries differs between the two sides: its line on each
+    side (the claim's identity — 申报编号, company, category, subject — is the same on both)."""
 
-    claim_id: str
-    sheet: str
-    row: int | None
-    credit_code: str
-    company_name: str
-    category_code: str
-    category_label: str
-    measure: int | None
-    article: str
-    subject: str
-    base_payable: Decimal
-    alternative_payable: Decimal
-    difference: Decimal
-    base_status: str
-    alternative_status: str
-    base_payers: dict[str, Decimal]
-    alternative_payers: dict[str, Decimal]
-    base_reasons: tuple[Reason, ...]
-    alternative_reasons: tuple[Reason, ...]
+    base: Line
+    alternative: Line
+
+    def __getattr__(self, name: str):  # claim_id, company_name, category_label, article, …: the claim's own
+        return getattr(self.base, name)
+
+    @property
+    def base_payable(self) -> Decimal:
+        return self.base.payable
+
+    @property
+    def alternative_payable(self) -> Decimal:
+        return self.alternative.payable
+
+    @property
+    def difference(self) -> Decimal:
+        return self.alternative.payable - self.base.payable
+
+    @property
+    def base_status(self) -> str:
+        return self.base.status
+
+    @property
+    def alternative_status(self) -> str:
+        return self.alternative.status
+
+    @property
+    def base_payers(self) -> dict[str, Decimal]:
+        return self.base.payers
+
+    @property
+    def alternative_payers(self) -> dict[str, Decimal]:
+        return self.alternative.payers
+
+    @property
+    def base_reasons(self) -> tuple[Reason, ...]:
+        return self.base.reasons
+
+    @property
+    def alternative_reasons(self) -> tuple[Reason, ...]:
+        return self.alternative.reasons
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,14 +197,7 @@ def changed_lines(base: Sequence[Line], alternative: Sequence[Line]):
             raise ValueError(f"lines out of step: {x.claim_id} / {y.claim_id}")
         if x.payable == y.payable and x.status == y.status and x.payers == y.payers:
             continue
-        yield LineChange(
-            claim_id=x.claim_id, sheet=x.sheet, row=x.row, credit_code=x.credit_code, company_name=x.company_name,
-            category_code=x.category_code, category_label=x.category_label, measure=x.measure, article=x.article,
-            subject=x.subject, base_payable=x.payable, alternative_payable=y.payable,
-            difference=y.payable - x.payable, base_status=x.status, alternative_status=y.status,
-            base_payers=dict(x.payers), alternative_payers=dict(y.payers),
-            base_reasons=x.reasons, alternative_reasons=y.reasons,
-        )
+        yield LineChange(base=x, alternative=y)
 
 
 def _notices(*results: Result) -> tuple[Reason, ...]:

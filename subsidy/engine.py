@@ -32,6 +32,7 @@ from .models import (
     CompanySummary,
     DepositLine,
     HqClaim,
+    HqFacts,
     Issue,
     Line,
     Payout,
@@ -43,7 +44,7 @@ from .models import (
 )
 from .money import ZERO, fen, from_fen_int, to_fen_int, yuan_text
 from .params import Parameters, interpretations
-from .policy import Category, PolicyPack
+from .policy import Category, HqDecision, PolicyPack
 from .text import natural_key, norm_subject
 
 # --------------------------------------------------------------------------- working state
@@ -56,13 +57,14 @@ class Work:
     """One claim on its way through the pipeline (mutable inside the engine only)."""
 
     __slots__ = ("claim_id", "sheet", "row", "credit_code", "category", "category_label", "subject", "subject_key",
-                 "approved_on", "company", "hq", "other_name", "other_amount", "other_paid", "standard",
-                 "entitlement", "payable", "status", "reasons", "payers", "monetary")
+                 "approved_on", "company", "hq", "hq_decision", "hq_facts", "other_name", "other_amount",
+                 "other_paid", "standard", "entitlement", "payable", "status", "reasons", "payers", "monetary")
 
     def __init__(self, claim_id: str, sheet: str, row: int | None, credit_code: str, category: Category | None,
                  category_label: str, subject: str, approved_on: dt.date | None = None, company: Company | None = None,
                  hq: HqClaim | None = None, other_name: str = "", other_amount: Decimal = ZERO,
-                 other_paid: bool = False, standard: Decimal = ZERO, subject_key: str | None = None):
+                 other_paid: bool = False, standard: Decimal = ZERO, subject_key: str | None = None,
+                 hq_decision: HqDecision | None = None, hq_facts: HqFacts | None = None):
         self.claim_id = claim_id
         self.sheet = sheet
         self.row = row
@@ -75,6 +77,8 @@ class Work:
         self.approved_on = approved_on
         self.company = company
         self.hq = hq
+        self.hq_decision = hq_decision  # 第5条 rows: the pack's decision for the year (step 3 applies it)
+        self.hq_facts = hq_facts
         self.other_name = other_name
         self.other_amount = other_amount
         self.other_paid = other_paid
@@ -273,7 +277,7 @@ def run_notices(batch: Batch, ctx: Ctx, *, ledger_used: bool) -> list[Reason]:
         years[c.approved_on.year] += 1
     in_year = ctx.year in years or any(
         1 <= ctx.year - h.recognised_on.year + 1 <= ctx.pack.hq_period for h in batch.hq_claims)
-    if (years or batch.hq_claims) and not in_year:
+    if not in_year:  # an empty year is legal (a batch of deposits only), a silent one is not
         present = "、".join(f"{y} 年 {n} 项" for y, n in sorted(years.items()))
         hq = "、".join(sorted({f"{h.recognised_on.year}–{h.recognised_on.year + ctx.pack.hq_period - 1} 年"
                                for h in batch.hq_claims}))
@@ -296,8 +300,11 @@ def build_works(batch: Batch, ctx: Ctx) -> list[Work]:
                  other_name, other_amount, other_paid, standard(cat, on), subject_key(subject)))
     hq_cat = ctx.pack.computed_category
     for h in batch.hq_claims:
+        d = ctx.pack.hq_decision(h, ctx.year, ctx.params)
         add(Work(h.claim_id, h.sheet, h.row, h.credit_code, hq_cat, hq_cat.label, "", h.recognised_on,
-                 company(h.credit_code), h))
+                 company(h.credit_code), h, hq_decision=d,
+                 hq_facts=HqFacts.trusted(recognised_on=h.recognised_on, reward_year_index=d.reward_year_index,
+                                          rate=d.rate, fiscal_contribution=h.fiscal_contribution)))
     for r in batch.rejected:
         cat = ctx.pack.category_by_label(r.category_label) if r.category_label else None
         if r.sheet == "总部迁入":
@@ -339,7 +346,7 @@ def step3_dates(works: list[Work], ctx: Ctx) -> None:
         if not w.alive:
             continue
         if w.hq is not None:
-            d = ctx.pack.hq_decision(w.hq, year, p)
+            d = w.hq_decision
             w.standard = fen(d.standard_amount)
             w.note(*d.notes)
             if d.failures:
@@ -434,6 +441,10 @@ def _claimant(x: Work | Payout) -> tuple[tuple, str]:
     return (1, (x.paid_on, x.amount)), f"已于 {x.paid_on} 兑现 {yuan_text(x.amount)} 元"
 
 
+def _waits_as_co_winner(w: Work) -> bool:
+    return w.status == "pending" and any(r.code == "CO_WINNERS" for r in w.reasons)
+
+
 def _per_item(cat: Category | None) -> bool:
     """A category paid per award (每项): keyed by its project or subject, with money."""
     return cat is not None and cat.key == "subject" and not cat.honour_only and not cat.computed
@@ -446,11 +457,13 @@ def _company_name(ctx: Ctx, code: str) -> str:
 
 def step5_tiers(works: list[Work], ctx: Ctx) -> None:
     """SPEC 2.2 step 5 (就高; for project honours 第6条 同一项目获多项荣誉奖励的按最高荣誉奖励 — m6_highest_honour):
-    within one family and key only the highest tier claimed in the batch stands."""
+    within one family and key only the highest tier claimed in the batch stands. A higher claim waiting for the
+    bureau as a co-winner (step 4) is still claimed: the same company's lower honour of that project is superseded
+    now (paid, it would be 同一项目 paid twice over if the bureau later pays the higher one)."""
     first: dict[tuple, Work] = {}
     groups: dict[tuple, list[Work]] = {}  # the families claimed more than once: only they compete
     for w in works:
-        if w.status is None and w.monetary and w.category.family:
+        if (w.status is None or _waits_as_co_winner(w)) and w.monetary and w.category.family:
             key = w.family_key
             seen = first.setdefault(key, w)
             if seen is not w:
@@ -458,10 +471,11 @@ def step5_tiers(works: list[Work], ctx: Ctx) -> None:
     for group in groups.values():
         best = max(w.category.tier for w in group)
         top = min((w for w in group if w.category.tier == best), key=_SORT_KEY)
+        waiting = "（同一奖项另有企业申报，待住建局认定）" if not top.alive else ""
         for w in group:
-            if w.category.tier < best:
+            if w.alive and w.category.tier < best:
                 w.decide("ineligible", ctx.msg("SUPERSEDED_BY_HIGHER", w.category.measure,
-                                               higher=f"本批已申报{top.category.label}，申报编号 {top.claim_id}"))
+                                               higher=f"本批已申报{top.category.label}，申报编号 {top.claim_id}{waiting}"))
     for w in works:
         if w.alive and w.category is not None and w.category.honour_only:
             w.decide("honor_only", ctx.msg("HONOR_ONLY", w.category.measure))
@@ -661,9 +675,9 @@ def merge_history(sheet: Iterable[Payout], ledger: Iterable[Payout], *, pack: Po
     out: list[Payout] = list(ledger)
     if not out:
         return list(sheet)  # nothing to merge with
-    seen = {_payout_key(p): p for p in out}
+    seen = {payout_key(p, pack): p for p in out}
     for p in sheet:
-        other = seen.get(_payout_key(p))
+        other = seen.get(payout_key(p, pack))
         if other is None:
             out.append(p)
         elif other.amount != p.amount and other.source != p.source:
@@ -684,8 +698,12 @@ def _source_text(p: Payout) -> str:
     return "兑现账本" if p.source == "账本" else p.source
 
 
-def _payout_key(p: Payout) -> tuple:
-    return (p.credit_code, p.category, norm_subject(p.subject), p.reward_year)
+def payout_key(p: Payout, pack: PolicyPack) -> tuple:
+    """One payout, whoever recorded it: a one-time reward keyed by company (资质, 基地, 技术中心) is the same payout
+    whatever certificate number the sheet or the ledger wrote beside it."""
+    cat = _category(pack, p.category)
+    subject = "" if cat is not None and cat.key != "subject" else norm_subject(p.subject)
+    return (p.credit_code, p.category, subject, p.reward_year)
 
 
 def _category(pack: PolicyPack, code: str) -> Category | None:
@@ -711,6 +729,7 @@ def to_line(w: Work) -> Line:
         "measure": cat.measure if cat else None, "article": cat.article if cat else "",
         "subject": w.subject, "status": w.status, "standard_amount": w.standard,
         "entitlement": w.entitlement, "payable": w.payable, "payers": w.payers, "reasons": w.reasons,
+        "hq": w.hq_facts,
     })
 
 

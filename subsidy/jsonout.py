@@ -75,26 +75,42 @@ def _head(result: Result) -> dict[str, Any]:
 def _tables(result: Result):
     m = money_str
     yield "lines", (
-            {
-                "claim_id": ln.claim_id,
-                "credit_code": ln.credit_code,
-                "company_name": ln.company_name,
-                "category_code": ln.category_code,
-                "category_label": ln.category_label,
-                "measure": ln.measure,
-                "article": ln.article,
-                "subject": ln.subject,
-                "status": ln.status,
-                "standard_amount": m(ln.standard_amount),
-                "entitlement": m(ln.entitlement),
-                "payable": m(ln.payable),
-                "payers": _payers(ln.payers),
-                "reasons": _reasons(ln.reasons),
-                "sheet": ln.sheet,
-                "row": ln.row,
-            }
+            _line(ln, m) if ln.hq is None else {**_line(ln, m), "hq": _hq(ln.hq)}
             for ln in result.lines
     )
+    yield from _other_tables(result)
+
+
+def _hq(h) -> dict[str, Any]:
+    """The facts a 第5条 line was computed from (an extra key of HQ lines only; the schema stays
+    subsidy.assessment/1): the ledger records them, and `subsidy forecast` projects the remaining years."""
+    return {"recognised_on": h.recognised_on.isoformat(), "reward_year_index": h.reward_year_index,
+            "rate": _plain(h.rate), "fiscal_contribution": money_str(h.fiscal_contribution)}
+
+
+def _line(ln, m) -> dict[str, Any]:
+    return {
+        "claim_id": ln.claim_id,
+        "credit_code": ln.credit_code,
+        "company_name": ln.company_name,
+        "category_code": ln.category_code,
+        "category_label": ln.category_label,
+        "measure": ln.measure,
+        "article": ln.article,
+        "subject": ln.subject,
+        "status": ln.status,
+        "standard_amount": m(ln.standard_amount),
+        "entitlement": m(ln.entitlement),
+        "payable": m(ln.payable),
+        "payers": _payers(ln.payers),
+        "reasons": _reasons(ln.reasons),
+        "sheet": ln.sheet,
+        "row": ln.row,
+    }
+
+
+def _other_tables(result: Result):
+    m = money_str
     yield "companies", (
             {
                 "credit_code": c.credit_code,

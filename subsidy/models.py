@@ -191,6 +191,9 @@ class Batch(Frozen):
     #: companies whose history rows could not be read: their money claims wait (never pay twice)
     unreadable_history: tuple[str, ...] = ()
     issues: tuple[Issue, ...] = ()
+    #: every data row that could not be used, as (sheet, Excel row, 统一社会信用代码 as typed): its issues are the
+    #: ones on that row; the other issues are about the sheet (a column not read, a title row)
+    bad_rows: tuple[tuple[str, int, str], ...] = ()
     input_sha256: str = ""
     #: what a user must be told before trusting the result (absent sheets, columns not read, …): shown in the
     #: terminal summary, the 汇总 sheet, the JSON and the web page
@@ -213,6 +216,16 @@ class Reason(Frozen):
     message: str
 
 
+class HqFacts(Frozen):
+    """What a 第5条 line was computed from: the recognition date, the reward year k, the share and the year's
+    地方财政贡献 (kept on the line so the ledger can forecast the remaining reward years)."""
+
+    recognised_on: dt.date  # 落户认定日期
+    reward_year_index: int  # k = Y − year(落户认定日期) + 1
+    rate: Decimal | None  # the share of the contribution for year k (None: k outside the reward period)
+    fiscal_contribution: Decimal  # 地方财政贡献(元) of the reward year
+
+
 class Line(Frozen):
     """The decision on one claim row."""
 
@@ -232,6 +245,7 @@ class Line(Frozen):
     payable: Decimal
     payers: dict[str, Decimal] = Field(default_factory=dict)
     reasons: tuple[Reason, ...] = ()
+    hq: HqFacts | None = None  # 第5条 lines only
 
 
 class CompanySummary(Frozen):

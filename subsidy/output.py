@@ -33,7 +33,7 @@ def print_summary(result: Result, *, console: Console) -> None:
     extra = "，".join(f"{status_label(s)} {n}" for s, n in t.by_status.items() if s not in STATUS_LABELS)
     console.print(f"申报 {len(result.lines)} 条：{counts}{'，' + extra if extra else ''}", highlight=False, markup=False)
     for n in result.notices:
-        console.print(f"[yellow]注意：[/yellow]{escape(n.message)}", highlight=False)
+        paragraph(console, f"注意：{n.message}", style="yellow")
 
     if t.by_payer:
         print_table(console, [Col("出资财政", "key"), Col("金额（元）", "money")],
@@ -192,6 +192,25 @@ def wrap_text(text: str, width: int) -> list[str]:
         if cell_len(unit) > width:  # wider than a whole line: folded
             if line:
                 lines.append(line)
+                line = ""
+            head, core, tail = _marks(unit)
+            if (head or tail) and cell_len(core) <= width:
+                # only the marks glued to it (（500,000.00）) make it too wide: they come off, the amount stays whole
+                if cell_len(head + core) <= width and not (head and cell_len(core + tail) <= width):
+                    lines.append(head + core)
+                    line = tail
+                    continue
+                if head:  # at the end of the line before when it fits there
+                    if lines and cell_len(lines[-1]) + cell_len(space + head) <= width:
+                        lines[-1] += space + head
+                    else:
+                        lines.append(head)
+                if cell_len(core + tail) <= width:
+                    line = core + tail
+                else:
+                    lines.append(core)
+                    line = tail
+                continue
             *full, line = chop_cells(unit, width)
             lines.extend(full)
             continue
@@ -199,6 +218,17 @@ def wrap_text(text: str, width: int) -> list[str]:
     if line or not lines:
         lines.append(line)
     return lines
+
+
+def _marks(unit: str) -> tuple[str, str, str]:
+    """(opening marks glued before, the rest, closing marks glued after) of a unit."""
+    i = 0
+    while i < len(unit) and unit[i] in _OPENING:
+        i += 1
+    j = len(unit)
+    while j > i and unit[j - 1] in _CLOSING:
+        j -= 1
+    return unit[:i], unit[i:j], unit[j:]
 
 
 _MARKER = re.compile(r"^\s*(?:[·•\-]\s|\d+\.\s|[✓✗] [^ ]+ )?")

@@ -200,6 +200,7 @@ def restrict(batch: Batch, code: str) -> Batch:
         "rejected_deposits": mine(batch.rejected_deposits),
         "invalid_companies": tuple(c for c in batch.invalid_companies if c == code),
         "unreadable_history": tuple(c for c in batch.unreadable_history if c == code),
+        "bad_rows": tuple(b for b in batch.bad_rows if b[2] == code),
         "issues": issues,
     })
 
@@ -265,9 +266,20 @@ def cap_report(result: Result, code: str) -> CapReport:
                      headroom=None if cap is None else fen(cap - entitled))
 
 
-def check_workbook(path: Path, company: str, *, year: int, config: Path | None = None, ledger: str | None = None,
-                   policy: str = "jdz-2023") -> SelfCheck:
-    """`subsidy check`: read the workbook, find the company, assess and explain it."""
+@dataclass(frozen=True)
+class CheckInput:
+    """What `subsidy check` reads: the workbook, the company found in it, its ledger history, pack and 口径."""
+
+    batch: Batch
+    code: str
+    extra_history: tuple[Payout, ...]
+    pack: PolicyPack
+    params: Parameters
+
+
+def read_check_input(path: Path, company: str, *, year: int, config: Path | None = None, ledger: str | None = None,
+                     policy: str = "jdz-2023") -> CheckInput:
+    """Read the workbook and find the company (and its ledger history when a ledger is named)."""
     from policies import get_pack
 
     from . import params as params_mod
@@ -285,7 +297,14 @@ def check_workbook(path: Path, company: str, *, year: int, config: Path | None =
         from .ledger import history
 
         extra = tuple(history(url, credit_codes={code}, policy_id=pack.id))
-    return self_check(batch, code, year=year, pack=pack, params=prm, extra_history=extra)
+    return CheckInput(batch=batch, code=code, extra_history=extra, pack=pack, params=prm)
+
+
+def check_workbook(path: Path, company: str, *, year: int, config: Path | None = None, ledger: str | None = None,
+                   policy: str = "jdz-2023") -> SelfCheck:
+    """`subsidy check`: read the workbook, find the company, assess and explain it."""
+    ci = read_check_input(path, company, year=year, config=config, ledger=ledger, policy=policy)
+    return self_check(ci.batch, ci.code, year=year, pack=ci.pack, params=ci.params, extra_history=ci.extra_history)
 
 
 # --------------------------------------------------------------------------- JSON

@@ -7,6 +7,7 @@ otherwise they go to a temporary folder and the work tree stays clean.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 import os
 import re
 import shutil
@@ -265,3 +266,115 @@ def test_the_policy_page_renders_every_measure(server, page):
     assert box and abs(box["y"]) < 40
     shoot(page, "policy-phone.png", PHONE, "#top")
     shoot(page, "policy-desktop.png", DESKTOP)
+
+
+# --------------------------------------------------------------------------- from the self-check to the batch (issue 11)
+
+
+def fill_company(page, *, name, code, region, score, tax, claims, deposits=()) -> None:
+    page.fill("input[name=year]", "2024")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=credit_code]", code)
+    page.select_option("select[name=region]", region)
+    page.fill("input[name=credit_score]", score)
+    page.fill("input[name=local_retained_tax]", tax)
+    for i, (category, subject, date) in enumerate(claims):
+        if i:
+            page.click("#add-claim")
+        fill_claim(page.locator(".claim-row").nth(i), category, subject, date)
+    if deposits:
+        page.locator("summary", has_text="质量保证金项目").click()
+        for i, (project, amount) in enumerate(deposits):
+            page.click("#add-deposit")
+            page.locator("input[name=dep_project]").nth(i).fill(project)
+            page.locator("input[name=dep_amount]").nth(i).fill(amount)
+    page.click("#submit")
+    page.wait_for_selector("#result")
+
+
+def shown_amounts(page) -> dict[str, str]:
+    """Each claim's 申报编号 and 核定 amount as the page shows them."""
+    out = {}
+    for article in page.locator("#claims-result article").all():
+        out[article.locator(".id").inner_text()] = article.locator(".amounts-line strong").inner_text()
+    return out
+
+
+def download(page, folder: Path) -> Path:
+    with page.expect_download() as info:
+        page.click("#export")
+    target = folder / info.value.suggested_filename
+    info.value.save_as(target)
+    return target
+
+
+CIDUO = ("景德镇瓷都建设集团有限公司", "91360203MA0001018A", "珠山区", "85", "300万",
+         [("鲁班奖", "瓷都大厦", "2024-11-20"), ("杜鹃花奖", "瓷都大厦", "2024-06-01"),
+          ("施工总承包一级资质", "D236000001", "2024-02-01"), ("省级工法", "钢结构滑移工法", "2024-05-05")])
+CHANGJIANG = ("景德镇昌江建工有限公司", "91360202MA0001026N", "昌江区", "90", "50万",
+              [("省级工法", "钢结构 滑移工法", "2024-03-10"), ("省优良工程", "昌江花园", "2024-07-01")])
+
+
+def test_two_self_checks_downloaded_and_merged_assess_to_what_their_pages_showed(server, page, tmp_path):
+    """Two companies fill the form and download their files; merge joins them; assess gives each claim what its
+    page showed — except the 工法 both companies claim, which the co-winners rule holds and the schedule says so."""
+    from policies import get_pack
+    from subsidy import engine, params
+    from subsidy.cli import main
+    from subsidy.workbook.reader import read_workbook
+
+    inbox = tmp_path / "收件"
+    inbox.mkdir()
+    shown, totals = {}, {}
+    for name, code, region, score, tax, claims in (CIDUO, CHANGJIANG):
+        page.goto(server + "/")
+        fill_company(page, name=name, code=code, region=region, score=score, tax=tax, claims=claims,
+                     deposits=[("瓷都大厦", "8,650万")] if code == CIDUO[1] else [])
+        shown.update(shown_amounts(page))
+        totals[code] = page.inner_text("#total-payable")
+        saved = download(page, inbox)
+        assert saved.name == f"申报表-{code}-2024.xlsx"
+    assert totals == {CIDUO[1]: "1,020,000.00 元", CHANGJIANG[1]: "70,000.00 元"}
+    assert set(shown) == {f"{CIDUO[1]}-0{i}" for i in range(1, 5)} | {f"{CHANGJIANG[1]}-0{i}" for i in (1, 2)}
+
+    merged = tmp_path / "申报汇总表.xlsx"
+    assert main(["merge", str(inbox), "-o", str(merged)]) == 0
+    pack = get_pack()
+    result = engine.assess(read_workbook(merged, pack=pack), year=2024, pack=pack, params=params.defaults(pack))
+    assert result.issues == ()
+    co_winners = {f"{CIDUO[1]}-04": CHANGJIANG[0], f"{CHANGJIANG[1]}-01": CIDUO[0]}
+    for ln in result.lines:
+        if ln.claim_id in co_winners:  # the same 工法 from two companies: held, and the schedule names the other
+            assert ln.status == "pending" and ln.reasons[-1].code == "CO_WINNERS"
+            assert co_winners[ln.claim_id] in ln.reasons[-1].message
+        else:
+            assert f"{ln.payable:,.2f} 元" == shown[ln.claim_id], ln.claim_id
+    assert [d.deposit for d in result.deposits] == [Decimal("908250.00")]
+
+
+def test_the_same_company_downloaded_twice_with_different_facts_is_refused_with_every_conflict(server, page, tmp_path,
+                                                                                             capsys):
+    from subsidy.cli import main
+
+    inbox = tmp_path / "收件"
+    (inbox / "第一次").mkdir(parents=True)
+    (inbox / "第二次").mkdir()
+    name, code, region, score, tax, claims = CHANGJIANG
+    page.goto(server + "/")
+    fill_company(page, name=name, code=code, region=region, score=score, tax=tax, claims=claims)
+    first = download(page, inbox / "第一次")
+    page.fill("input[name=local_retained_tax]", "80万")
+    page.click("#export")  # changed after the result: checked again, no file
+    page.wait_for_selector("#export-error")
+    assert "表单在自查之后有改动" in page.inner_text("#export-error")
+    second = download(page, inbox / "第二次")
+    out = tmp_path / "申报汇总表.xlsx"
+    assert main(["merge", str(inbox), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert not out.exists()
+    assert (f"企业“{code}”（{name}）的“地方留成税收(元)”在两个文件中不同：{first}“企业”表第2行为“500,000.00”，"
+            f"{second}“企业”表第2行为“800,000.00”") in err.replace("\n", "")
+    for n in ("01", "02"):
+        assert (f"申报编号“{code}-{n}”在多个文件中重复：{first}“申报事项”表第{int(n) + 1}行、{second}“申报事项”表第"
+                f"{int(n) + 1}行（两行内容相同") in err.replace("\n", "")
+    assert err.strip().endswith("错误：合并未完成：发现 3 处问题（见上），未写出任何文件")

@@ -31,6 +31,16 @@ CASES = [
     ("text amount with 万 is multiplied by ten thousand", parse_amount, "12.5万", D("125000.00")),
     ("text amount with 万元 is multiplied by ten thousand", parse_amount, "12.5万元", D("125000.00")),
     ("text amount with 元 is taken as yuan", parse_amount, "100元", D("100.00")),
+    ("text amount with 亿 is multiplied by a hundred million", parse_amount, "1.2亿", D("120000000.00")),
+    ("text amount with 亿元 is multiplied by a hundred million", parse_amount, "0.35亿元", D("35000000.00")),
+    ("亿 keeps every digit exactly, to the fen", parse_amount, "0.123456789亿", D("12345678.90")),
+    ("亿 after a grouped number is accepted", parse_amount, "1,234.5亿", D("123450000000.00")),
+    ("a space before 亿 is accepted", parse_amount, "2 亿", D("200000000.00")),
+    ("full-width 亿 amounts are read after NFKC", parse_amount, "０.５亿元", D("50000000.00")),
+    ("亿 alone is not an amount", parse_amount, "亿", ERROR),
+    ("两个单位 万亿 is not an amount", parse_amount, "1万亿", ERROR),
+    ("a negative 亿 amount is invalid", parse_amount, "-1亿", ERROR),
+    ("an absurd 亿 amount is refused", parse_amount, "100000000亿", ERROR),
     ("full-width digits are read after NFKC", parse_amount, "１２３４.５", D("1234.50")),
     ("surrounding spaces around a text amount are ignored", parse_amount, "  88 ", D("88.00")),
     ("a text amount with three decimals rounds half up", parse_amount, "0.005", D("0.01"),),
@@ -156,3 +166,40 @@ def test_a_whole_score_from_a_number_cell_reads_without_a_decimal_point():
     from subsidy.workbook.cells import parse_score
 
     assert str(parse_score(85.0)) == "85" and str(parse_score("79.50")) == "79.50"
+
+
+def test_the_template_amount_columns_prompt_but_never_refuse_what_the_reader_reads(tmp_path):
+    """12.5万 and 1.2亿 are amounts for the reader (and 填表说明 says so): no blocking number-only rule on them."""
+    import openpyxl
+
+    from factory import code
+    from policies import get_pack
+    from subsidy.workbook.reader import read_workbook
+    from subsidy.workbook.schema import SHEETS
+    from subsidy.workbook.template import write_template
+
+    path = tmp_path / "申报汇总表.xlsx"
+    write_template(path, pack=get_pack("jdz-2023"))
+    wb = openpyxl.load_workbook(path)
+    checked = 0
+    for sheet in SHEETS:
+        ws = wb[sheet.name]
+        for j, col in enumerate(sheet.columns, start=1):
+            if col.kind != "amount":
+                continue
+            letter = openpyxl.utils.get_column_letter(j)
+            [dv] = [dv for dv in ws.data_validations.dataValidation if f"{letter}2:" in str(dv.sqref)]
+            assert dv.type is None and not dv.showErrorMessage, (sheet.name, col.header)
+            assert dv.showInputMessage and "12.5万" in dv.prompt and "1.2亿" in dv.prompt
+            checked += 1
+    assert checked >= 5
+    guide = " ".join(str(c.value) for row in wb["填表说明"].iter_rows() for c in row if c.value)
+    assert "“12.5万”“1.2亿”" in guide
+    ws = wb["企业"]
+    headers = [c.value for c in ws[1]]
+    row = {"统一社会信用代码": code(1), "企业名称": "甲建设", "注册地": "珠山区", "地方留成税收(元)": "0.35亿元"}
+    for j, h in enumerate(headers, start=1):
+        ws.cell(row=2, column=j, value=row.get(h))
+    wb.save(path)
+    batch = read_workbook(path, pack=get_pack("jdz-2023"))
+    assert batch.companies[0].local_retained_tax == D("35000000.00")

@@ -28,7 +28,7 @@ def all_commands():
 #: file formats and products a clerk must type or recognise, the ledger's environment variable and URL forms,
 #: policy ids and the TOML keys of 口径 files
 FORMAT_WORDS = {"JSON", "TOML", "xlsx", "SQLite", "PostgreSQL", "SQLAlchemy", "URL", "SUBSIDY_LEDGER",
-                "sqlite:///ledger.db", "postgresql+psycopg", "subsidy"}
+                "sqlite:///ledger.db", "postgresql+psycopg", "subsidy", "SHA-256"}
 _ASCII_WORD = re.compile(r"(?<![\w-])-{0,2}[A-Za-z][\w.+:/|@*-]*")
 
 

@@ -160,8 +160,8 @@ def test_a_year_with_no_claim_in_it_says_so_and_names_the_years_present_with_exi
     code, out, _ = run(capsys, "assess", path, "--year", 2025, "-o", tmp_path / "out.xlsx", "--json", js)
     assert code == 0
     (notice,) = [n for n in json.loads(js.read_text(encoding="utf-8"))["notices"] if n["code"] == "EMPTY_YEAR"]
-    assert notice["message"] == ("核定年度 2025 年没有获批日期在该年度的申报事项，也没有处于奖励期内的总部迁入：申报事项的获批年度为 "
-                                 "2024 年 2 项；总部迁入的奖励期为 无。请核对 --year 是否填错")
+    assert notice["message"] == ("核定年度 2025 年没有获批日期在该年度的申报事项，也没有处于奖励期内的总部迁入（申报事项的获批年度："
+                                 "2024 年 2 项；总部迁入的奖励期：无），请核对 --year 是否填错")
     assert "核定年度 2025 年没有获批日期在该年度的申报事项" in out.replace("\n", "")
 
 

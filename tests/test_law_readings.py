@@ -177,3 +177,27 @@ def test_第5条_already_paid_names_the_payout_of_the_reward_year():
             history=[paid("hq_relocation", 800_000, year=2024, on="2025-01-10").model_copy(update={"row": 7})])
     msg = next(x.message for x in line(r, "H-01").reasons if x.code == "ALREADY_PAID")
     assert msg == "第5条：2024 年度的总部迁入奖励已兑现 800,000.00 元（2025-01-10 兑现 800,000.00 元（已兑现奖励表第7行）），不重复兑现"
+
+
+def test_a_one_time_qualification_in_the_sheet_and_the_ledger_under_other_certificate_text_counts_once():
+    import datetime as dt
+
+    from subsidy.models import Payout
+
+    sheet = paid("qual_grade1", 500_000, year=2023, on="2023-12-20", subject="D236000001")
+    ledger = Payout(credit_code=A_, category="qual_grade1", subject="D-236000001", reward_year=2023,
+                    paid_on=dt.date(2023, 12, 20), amount=d(500_000), source="账本")
+    r = run(companies=[company()], claims=[claim("C1", "qual_special", "D136000099")], history=[sheet],
+            extra_history=[ledger])
+    assert line(r, "C1").payable == d("500000.00")  # the top-up over one 一级 payout, not over two
+
+
+def test_第6条_a_鲁班奖_waiting_as_a_co_winner_still_supersedes_the_same_companys_杜鹃花奖_of_that_project():
+    r = run(companies=_two_companies(), claims=[claim("A-1", "luban", "瓷都大厦", credit_code=A_),
+                                                claim("A-2", "azalea", "瓷都大厦", credit_code=A_),
+                                                claim("B-1", "luban", "瓷都大厦", credit_code=B)])
+    assert line(r, "A-1").status == "pending"
+    a2 = line(r, "A-2")
+    assert (a2.status, a2.payable) == ("ineligible", 0)
+    assert next(x.message for x in a2.reasons if x.code == "SUPERSEDED_BY_HIGHER") == (
+        "第6条：同一项目获多项荣誉奖励的按最高荣誉奖励（本批已申报鲁班奖，申报编号 A-1（同一奖项另有企业申报，待住建局认定））")

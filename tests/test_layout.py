@@ -123,6 +123,13 @@ def test_wrapped_lines_fit_keep_every_character_and_never_split_an_amount_or_cod
         assert len(token) > width or any(token in ln for ln in lines), token
 
 
+def test_a_mark_glued_to_an_amount_that_fits_a_line_comes_off_rather_than_the_amount_being_cut():
+    assert wrap_text("（500,000.002024-0010.75%abc", 26) == ["（", "500,000.002024-0010.75%abc"]
+    assert wrap_text("企业 （500,000.00）", 12) == ["企业 （", "500,000.00）"]
+    assert wrap_text("企业 （500,000.00）", 11) == ["企业 （", "500,000.00", "）"]
+    assert wrap_text("500,000.00）", 10) == ["500,000.00", "）"]
+
+
 def test_a_line_never_begins_with_a_closing_mark():
     text = "申报编号 2024-002（杜鹃花奖“瓷都大厦”）增加奖励 0 元：同一项目获多项荣誉奖励的按最高荣誉奖励（第6条），" * 3
     for width in range(10, 81):

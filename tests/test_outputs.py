@@ -229,3 +229,28 @@ def test_nothing_is_left_behind_in_the_output_folder_after_a_run(src, capsys, tm
     code, _ = run(capsys, "assess", src, "--year", 2024, "-o", tmp_path / "o.xlsx", "--json", tmp_path / "o.json")
     assert code == 0 and leftovers(tmp_path) == []
     json.loads((tmp_path / "o.json").read_text(encoding="utf-8"))
+
+
+def test_the_schedules_scratch_files_are_written_beside_it_and_never_left_in_tmpdir(src, capsys, tmp_path,
+                                                                                   monkeypatch):
+    tmpdir = tmp_path / "tmpdir"
+    tmpdir.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmpdir))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    seen: list[str] = []
+    import subsidy.workbook.writer as writer
+
+    real = writer._scratch
+
+    def spy(suffix=""):
+        path = real(suffix)
+        seen.append(path)
+        return path
+
+    monkeypatch.setattr(writer._openpyxl_writer, "create_temporary_file", spy)
+    code, _ = run(capsys, "assess", src, "--year", 2024, "-o", out_dir / "o.xlsx")
+    assert code == 0 and seen
+    assert all(Path(p).parent == out_dir and ".subsidy-" in Path(p).name for p in seen)
+    assert list(tmpdir.iterdir()) == [] and leftovers(out_dir) == []

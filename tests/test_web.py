@@ -310,3 +310,89 @@ def test_serve_refuses_a_bad_config_before_starting(capsys, tmp_path):
     cfg.write_text("frob = 1\n", encoding="utf-8")
     assert main(["serve", "--config", str(cfg)]) == 2
     assert capsys.readouterr().err.startswith("错误：配置文件中有未知的配置项“frob”")
+
+
+# --------------------------------------------------------------------------- 下载申报表 (issue 11)
+
+CODE = "91360203MA0001018A"
+
+
+def checked(html: str) -> str:
+    m = re.search(r'<input type="hidden" name="checked" value="([0-9a-f]+)" form="check-form">', html)
+    assert m, "no download button"
+    return m.group(1)
+
+
+def test_after_a_result_the_application_file_downloads_and_assesses_to_the_page(client):
+    from policies import get_pack
+    from subsidy import engine, params
+    from subsidy.workbook.reader import read_bytes
+
+    form = FORM | {"credit_code": CODE, "hq_mode": "总部迁入", "hq_qualification": "施工总承包一级",
+                   "hq_date": "2023-06-01", "hq_contribution": "50000"}
+    page = client.post("/check", data=form)
+    t = text(page.text)
+    assert 'formaction="/export"' in page.text and "下载申报表" in t
+    assert f"{CODE}-01" in t and f"{CODE}-04" in t  # the page names each claim as the file will
+    r = client.post("/export", data=form | {"checked": checked(page.text)})
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    assert r.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert f"filename*=UTF-8''%E7%94%B3%E6%8A%A5%E8%A1%A8-{CODE}-2024.xlsx" in r.headers["content-disposition"]
+    pack = get_pack()
+    result = engine.assess(read_bytes(r.content, pack=pack), year=2024, pack=pack, params=params.defaults(pack))
+    shown = dict(re.findall(r'<span class="id">([^<]+)</span>.*?核定 <strong>([\d,.]+) 元</strong>', page.text, re.S))
+    assert {ln.claim_id: f"{ln.payable:,.2f}" for ln in result.lines} == shown
+    assert f"{result.totals.payable:,.2f}" == re.search(r'id="total-payable">([\d,.]+) 元', page.text).group(1)
+    assert [d.deposit for d in result.deposits] == [Decimal("105000.00")]
+    wb = load_workbook(io.BytesIO(r.content))
+    assert wb["企业"]["A2"].value == CODE and wb["企业"]["I2"].value == 100000
+
+
+def test_a_form_changed_after_the_result_is_checked_again_instead_of_downloaded(client):
+    form = FORM | {"credit_code": CODE}
+    token = checked(client.post("/check", data=form).text)
+    r = client.post("/export", data=form | {"checked": token, "local_retained_tax": "200万"})
+    assert r.status_code == 409 and r.headers["content-type"].startswith("text/html")
+    t = text(r.text)
+    assert "表单在自查之后有改动：已按现在填写的内容重新自查，请核对下面的结果，再点“下载申报表”" in t
+    assert "核定合计 1,000,000.00 元" in t  # the new result, with a new token to download it
+    again = client.post("/export", data=form | {"checked": checked(r.text), "local_retained_tax": "200万"})
+    assert again.status_code == 200 and again.content.startswith(b"PK")
+
+
+def test_without_a_credit_code_or_a_name_the_page_says_how_to_get_the_file(client):
+    for form in (FORM, FORM | {"credit_code": CODE, "name": ""}):
+        page = client.post("/check", data=form)
+        assert 'formaction="/export"' not in page.text
+        assert "填写企业名称和统一社会信用代码并重新自查后，可下载申报表交住建局" in text(page.text)
+        r = client.post("/export", data=form | {"checked": "x"})
+        assert r.status_code == 409  # the token does not match: the page again, never a file
+        r = client.post("/export", data=form | {"checked": form_digest(form)})
+        assert r.status_code == 400 and "下载申报表须填写企业名称和统一社会信用代码" in text(r.text)
+
+
+def form_digest(data: dict) -> str:
+    from subsidy.web.forms import FormData
+
+    def getlist(k):
+        v = data.get(k)
+        return v if isinstance(v, list) else ([] if v is None else [v])
+
+    return FormData.from_multi(getlist, data.get).digest()
+
+
+def test_a_form_with_mistakes_downloads_nothing(client):
+    r = client.post("/export", data=FORM | {"credit_code": CODE, "credit_score": "好", "checked": "x"})
+    assert r.status_code == 400 and "信用评价分：“好”不是有效的分数" in text(r.text)
+
+
+def test_an_upload_without_a_history_sheet_shows_the_warning_on_the_summary_page(client):
+    from helpers_uscc import uscc
+    from workbooks import complete, workbook_bytes
+
+    data = workbook_bytes(complete({"企业": [["统一社会信用代码", "企业名称", "注册地"], [uscc(1), "甲", "珠山区"]]}))
+    r = client.post("/upload", files={"file": ("申报.xlsx", data)}, data={"year": "2024"})
+    assert r.status_code == 200
+    t = text(r.text)
+    assert "注意：申报汇总表中没有“已兑现奖励”表" in t
+    assert "无法检查重复兑现和升级补差" in t

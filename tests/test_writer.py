@@ -231,3 +231,135 @@ def test_the_writer_reports_progress_on_every_line(tmp_path):
     big = big_result(2_500)
     write_schedule(big, tmp_path / "big.xlsx", advance=seen.append)
     assert sum(seen) == 2_500 and seen[:2] == [1000, 1000]
+
+
+# --------------------------------------------------------------------------- printing (issue 9)
+
+from subsidy.models import Reason  # noqa: E402
+from subsidy.workbook import printing  # noqa: E402
+
+PAPER = {"汇总": (9, "portrait"), "奖励明细": (8, "landscape"), "质量保证金": (8, "landscape")}
+
+
+def _widths(ws) -> list[float]:
+    return [ws.column_dimensions[openpyxl.utils.get_column_letter(j)].width for j in range(1, ws.max_column + 1)]
+
+
+def _layout(ws) -> printing.Layout:
+    paper = printing.A3 if int(ws.page_setup.paperSize) == 8 else printing.A4
+    return printing.Layout(paper, landscape=ws.page_setup.orientation == "landscape")
+
+
+@pytest.mark.parametrize("name", SHEETS)
+def test_every_sheet_carries_its_paper_header_footer_and_print_titles(book, result, name):
+    ws = book[name]
+    assert (int(ws.page_setup.paperSize), ws.page_setup.orientation) == PAPER.get(name, (9, "landscape"))
+    assert ws.oddHeader.left.text == f"{result.policy.number}《{result.policy.title}》"
+    assert ws.oddHeader.right.text == "2024 年度 奖励明细表 · &A"
+    assert ws.oddFooter.center.text == "第 &P 页 共 &N 页"
+    assert ws.page_margins.left == ws.page_margins.right == printing.MARGIN_SIDE
+    if name != "汇总":
+        assert ws.print_title_rows == "$1:$1"
+
+
+@pytest.mark.parametrize("name", SHEETS)
+def test_every_sheet_prints_at_full_size_across_its_paper(book, name):
+    """The columns fit the paper's width at 100%: nothing is shrunk below the 10 pt the cells are written in."""
+    ws = book[name]
+    assert printing.check_fits(_widths(ws), _layout(ws)), (sum(_widths(ws)), _layout(ws).usable_width())
+    if name == "汇总":  # one page with its signatures, shrunk only if it ever had to be
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight == 1
+    else:
+        assert not ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.scale == 100
+
+
+def test_every_written_cell_is_at_least_9_point_and_text_wraps(book):
+    for ws in book:
+        for row in ws.iter_rows():
+            for c in row:
+                if c.value is None:
+                    continue
+                assert c.font.sz >= 9 and c.font.name == printing.FONT_NAME, (ws.title, c.coordinate)
+                if isinstance(c.value, str) and ws.title != "汇总":
+                    assert c.alignment.wrap_text, (ws.title, c.coordinate)
+
+
+def test_a_row_is_as_tall_as_its_longest_wrapped_text(book):
+    """LibreOffice does not recompute wrapped rows' heights: the writer sets them from the text's width."""
+    ws = book["奖励明细"]
+    widths = _widths(ws)
+    tall = 0
+    for row in ws.iter_rows(min_row=2):
+        lines = max(printing.line_count(c.value, widths[c.column - 1]) for c in row if isinstance(c.value, str))
+        height = ws.row_dimensions[row[0].row].height
+        if lines > 1:
+            tall += 1
+            assert height == printing.row_height(lines), row[0].value
+        else:
+            assert height is None, row[0].value
+    assert tall > 0
+
+
+def test_the_summary_fits_one_portrait_page_with_its_signature_lines(book):
+    ws = book["汇总"]
+    heights = [ws.row_dimensions[r].height or 15 for r in range(1, ws.max_row + 1)]
+    assert sum(heights) <= printing.A4_PORTRAIT.usable_height_pt
+    signs = [r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value in ("经办人", "审核人", "负责人", "日期")]
+    assert len(signs) == 4 and all(ws.row_dimensions[r].height >= 26 for r in signs)
+    assert all(ws.cell(r, col).border.bottom.style == "thin" for r in signs for col in (2, 3))
+
+
+@pytest.mark.parametrize("text,width", [("0123456789", 10), ("统一社会信用代码", 16), ("ab统一", 6), ("（第18条）", 10)])
+def test_a_cjk_character_counts_two_latin_widths(text, width):
+    assert printing.text_width(text) == width
+
+
+@pytest.mark.parametrize("text,width,lines", [
+    ("短", 10, 1),
+    ("一二三四五六七八九十" * 3, 23, 3),  # 60 units, 20.9 a line
+    ("第一行\n第二行\n第三行", 40, 3),
+    ("", 10, 1),
+])
+def test_lines_are_counted_from_the_width_and_the_line_breaks(text, width, lines):
+    assert printing.line_count(text, width) == lines
+
+
+def test_a_money_column_is_wide_enough_for_the_largest_amount():
+    assert printing.money_width([Decimal("999999999999.99")]) >= 17
+    assert printing.money_width([]) == 12 and printing.money_width([None, Decimal("5")]) == 12
+
+
+def test_row_heights_measure_only_long_non_ascii_texts(tmp_path, monkeypatch):
+    """Not a timing test: 100k streamed lines stay fast because a text that cannot overflow its column, or that is
+    plain ASCII, is sized without measuring its width."""
+    measured = []
+    real = printing.text_width
+    monkeypatch.setattr(printing, "text_width", lambda s: measured.append(s) or real(s))
+    write_schedule(big_result(500), tmp_path / "big.xlsx")
+    assert measured and not [s for s in measured if s.isascii()]
+
+
+def test_a_text_with_line_breaks_gets_a_line_each(tmp_path):
+    r = sample_result()
+    ln = r.lines[0]
+    reason = Reason(code="OTHER", message="第一行\n第二行\n第三行\n第四行")
+    r = r.model_copy(update={"lines": (ln.model_copy(update={"reasons": (reason,)}), *r.lines[1:])})
+    write_schedule(r, tmp_path / "s.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "s.xlsx")["奖励明细"]
+    assert ws.row_dimensions[2].height == printing.row_height(4)
+
+
+def test_a_notice_on_the_summary_spans_two_columns_and_is_as_tall_as_its_sentence(tmp_path):
+    notices = (Reason(code="NO_HISTORY", message="申报汇总表中没有“已兑现奖励”表，也未使用兑现账本（--ledger）："
+                                                 "重复兑现和升级补差未能核查，请补充后重新核定。"),
+               Reason(code="ABSENT_SHEET", message="申报汇总表中没有“总部迁入”表：本批没有总部迁入奖励。"))
+    write_schedule(sample_result().model_copy(update={"notices": notices}), tmp_path / "s.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "s.xlsx")["汇总"]
+    rows = [r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "注意"]
+    assert [ws.cell(r, 2).value for r in rows] == [n.message for n in notices]
+    assert {str(m) for m in ws.merged_cells.ranges} == {f"B{r}:C{r}" for r in rows}
+    width = sum(writer.SUMMARY_WIDTHS[1:])
+    assert [ws.row_dimensions[r].height for r in rows] == [
+        printing.row_height(printing.line_count(n.message, width)) for n in notices]
+    heights = [ws.row_dimensions[r].height or 15 for r in range(1, ws.max_row + 1)]
+    assert sum(heights) <= printing.A4_PORTRAIT.usable_height_pt

@@ -37,6 +37,8 @@ COMMAND_MODULES = (
     "subsidy.cli.check",
     "subsidy.cli.serve",
     "subsidy.cli.compare",
+    "subsidy.cli.merge",
+    "subsidy.cli.forecast",
 )
 
 for _name in COMMAND_MODULES:

@@ -53,6 +53,13 @@ def audit(
         a = A.audit_schedule(schedule, applications, year=year, config=config, ledger=ledger, policy=policy)
         if output:
             A.write_schedule_audit(a, output)
+        if not a.same_parameters:  # first: it explains every difference that follows
+            lines = [f"注意：该明细表“口径说明”所载口径与本次核对所用的口径有 {len(a.parameter_diffs)} 项不同，"
+                     "重新核算的结果因此不同：",
+                     *(f"  {d.title}：明细表为 {d.in_schedule}，本次核对为 {d.in_force}" for d in a.parameter_diffs),
+                     *a.rerun_advice()]
+            for line in lines:  # whole lines (the TOML is copied from here): never broken by the console
+                console.print(line, highlight=False, markup=False, soft_wrap=True)
         console.print(f"核对 {schedule}（{a.year} 年度）与按 {applications} 重新核算的结果；"
                       f"重新核算的核定总额 {yuan_text(a.result.totals.payable)} 元。")
         if not a.same_input:
@@ -67,7 +74,7 @@ def audit(
             if len(a.diffs) > MAX_SHOWN:
                 console.print(f"……另有 {len(a.diffs) - MAX_SHOWN} 处差异，见审计报告。")
             console.print(f"结论：不一致，发现 {len(a.diffs)} 处差异。")
-            if not ledger:
+            if not ledger and a.same_parameters:
                 console.print("提示：如该明细表核定时使用了兑现账本（--ledger），核对时须给出同一账本。")
         if output:
             console.print(f"审计报告：{output}")
@@ -85,6 +92,13 @@ def audit(
     print_table(console, [Col("出资财政", "key"), Col("金额(元)", "money")],
                 [(k, yuan_text(v)) for k, v in sorted(a.by_treasury.items(), key=lambda kv: pack.treasury_rank(kv[0]))],
                 title="按出资财政")
+    if a.chain is not None:
+        from .ledger import chain_lines
+
+        from ..output import paragraph
+
+        for line in chain_lines(a.chain)[:2]:
+            paragraph(console, line)
     if a.clean:
         console.print("结论：未发现问题。")
     else:

@@ -22,6 +22,10 @@ class BadArgument(SubsidyError):
     """A command-line value that cannot be used."""
 
 
+def _json_bytes(data: dict[str, Any]) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
 def _emit_json(data: dict[str, Any], target: str) -> None:
     text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     if target == "-":
@@ -139,26 +143,49 @@ def check(
                                 help="要自查的企业：统一社会信用代码（或企业表中的企业名称）"),
     year: int = typer.Option(..., "--year", "-y", metavar="年度", help="核定年度（成果获批的年度）"),
     json_out: Optional[str] = options.JSON_OUT,
+    export: Optional[Path] = typer.Option(
+        None, "--export", metavar="申报表.xlsx",
+        help="同时导出该企业的申报表（xlsx），交住建局合并为申报汇总表；申报编号改为“统一社会信用代码-序号”"),
     config: Optional[Path] = options.CONFIG,
     ledger: Optional[str] = options.LEDGER_HISTORY,
     policy: str = options.POLICY,
 ) -> None:
     """企业自查：逐项说明前提条件、每项申报的标准金额、适用的每条规则和核定金额、封顶余量、质量保证金，并给出带金额的建议。"""
+    from ..atomic import atomic_paths
     from ..cli.assess import check_year, ledger_url, sqlite_path
     from ..paths import Out, check_outputs
-    from ..selfcheck import check_workbook, to_json
+    from ..selfcheck import read_check_input, self_check, to_json
 
     check_year(year)
-    check_outputs([Out("--json", json_out)], inputs={"IN.xlsx": applications, "--config": config,
-                                                     "--ledger": sqlite_path(ledger_url(ledger))})
-    sc = check_workbook(applications, company, year=year, config=config, ledger=ledger, policy=policy)
+    check_outputs([Out("--json", json_out), Out("--export", export, xlsx=True)],
+                  inputs={"IN.xlsx": applications, "--config": config, "--ledger": sqlite_path(ledger_url(ledger))})
+    ci = read_check_input(applications, company, year=year, config=config, ledger=ledger, policy=policy)
+    sc = self_check(ci.batch, ci.code, year=year, pack=ci.pack, params=ci.params, extra_history=ci.extra_history)
+    exported = None
+    if export is not None:  # refused (naming each row it could not read) before anything is written
+        from ..export import company_file, export_bytes
+
+        exported = company_file(ci.batch, ci.code, pack=ci.pack, extra_history=ci.extra_history)
+        workbook = export_bytes(exported, pack=ci.pack, year=year, payable=sc.payable)  # built in memory
     to_stdout = json_out == "-"
     console = Console(stderr=to_stdout)
-    if json_out:
-        _emit_json(to_json(sc), json_out)
+    files = [*([Path(json_out)] if json_out and not to_stdout else []), *([export] if export is not None else [])]
+    if files:
+        with atomic_paths(files) as tmps:  # the JSON and the application file appear together, or neither
+            tmp = list(tmps)
+            if json_out and not to_stdout:
+                tmp.pop(0).write_bytes(_json_bytes(to_json(sc)))
+            if export is not None:
+                tmp.pop(0).write_bytes(workbook)
+    if to_stdout:
+        _emit_json(to_json(sc), "-")
     print_self_check(sc, console)
     if json_out and not to_stdout:
         _print(console, f"JSON：{json_out}")
+    if exported is not None:
+        if exported.renumbered:
+            _print(console, "申报编号已改为“统一社会信用代码-序号”：" + "，".join(f"{a} → {b}" for a, b in exported.renumbered))
+        _print(console, f"申报表：{export}（交住建局，用 subsidy merge 与其他企业的申报表合并）")
 
 
 # --------------------------------------------------------------------------- deposit

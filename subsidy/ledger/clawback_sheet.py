@@ -8,6 +8,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from ..policy import PolicyPack
+from ..workbook import printing
 from .store import ClawbackDue, category_label
 from .xlsx import save, table
 
@@ -46,9 +47,14 @@ def write_clawbacks(dues: list[ClawbackDue], path: str | Path, *, pack: PolicyPa
                      p.paid_on, p.amount, "；".join(f"{k} {v:,.2f}" for k, v in p.payers.items()),
                      reason_text(d), d.message, state_text(d)])
     totals = by_treasury(dues)
-    table(ws, HEADERS, rows, widths=[22, 28, 22, 24, 10, 12, 16, 28, 10, 60, 14], money_cols={7})
+    table(ws, HEADERS, rows, money_cols={7})
+    heading = printing.heading(pack.number, pack.title, None, "追缴清单")
+    widths = [20, 14, 12, 12, 5, 11, printing.money_width(d.payout.amount for d in dues), 16, 5, 0, 6]
+    widths[9] = int(printing.A4_LANDSCAPE.usable_width() - sum(widths))  # 依据 takes the rest of the page
+    printing.format_sheet(ws, widths=widths, heading=heading, money_cols={7})
     ws2 = wb.create_sheet("按出资财政")
     table(ws2, ["出资财政", "应缴回(元)"],
-          [[k, v] for k, v in totals.items()] + [["合计", sum(totals.values(), Decimal("0.00"))]],
-          widths=[20, 18], money_cols={2})
+          [[k, v] for k, v in totals.items()] + [["合计", sum(totals.values(), Decimal("0.00"))]], money_cols={2})
+    printing.format_sheet(ws2, widths=[22, printing.money_width(totals.values(), 18)], heading=heading,
+                          money_cols={2}, bold_rows={len(totals) + 2})
     return save(wb, path)

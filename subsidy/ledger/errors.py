@@ -28,12 +28,44 @@ class BadResultFile(LedgerError):
     """RESULT.json is not an assessment of schema subsidy.assessment/1."""
 
 
-class LedgerConflict(LedgerError):
-    """A payout to record conflicts with one already recorded: the whole record is refused (exit 1)."""
+class ListedError(LedgerError):
+    """A refusal with a list of items (conflicts, bad rows): ``headline`` is the sentence before the list.
+    ``str(e)`` is the whole of it on one line; the CLI prints the headline and then one item per line."""
+
+    headline = ""
+
+    def __init__(self, items: list[str]):
+        self.items = list(items)
+        super().__init__(f"{self.headline}：" + "；".join(self.items))
+
+
+class LedgerConflict(ListedError):
+    """A payout to record or import conflicts with one already in the ledger (SPEC 7): the whole record is refused,
+    nothing is written (exit 1: the ledger said no, as an audit that finds a difference says no)."""
 
     exit_code = 1
 
     def __init__(self, conflicts: list[str]):
-        self.conflicts = list(conflicts)
-        super().__init__(
-            f"与账本中已记录的兑现冲突 {len(self.conflicts)} 处，本次未写入任何记录：" + "；".join(self.conflicts))
+        self.headline = f"与账本中已有的兑现记录冲突 {len(conflicts)} 处，本次未写入任何记录"
+        super().__init__(conflicts)
+
+    @property
+    def conflicts(self) -> list[str]:
+        return self.items
+
+
+class BadImportFile(ListedError):
+    """Rows of an 已兑现奖励 sheet to import that cannot be read or cannot be payouts under the policy: nothing is
+    imported (exit 2)."""
+
+    def __init__(self, problems: list[str], *, name: str):
+        self.headline = f"“{name}”中有 {len(problems)} 处问题，未导入任何记录"
+        super().__init__(problems)
+
+
+class ReversalRefused(LedgerError):
+    """A payout that cannot be reversed: unknown, already reversed, a reversal itself, or under clawback."""
+
+
+class ReadOnlyLedger(LedgerError):
+    """The database user may read the ledger but not write to it (a read-only auditor)."""

@@ -6,6 +6,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from ..policy import PolicyPack
+from ..workbook import printing
 from ..workbook.schema import COMPANIES, HISTORY
 from .store import LedgerPayout, category_label
 from .xlsx import save, table
@@ -24,8 +25,11 @@ def write_history_workbook(payouts: list[LedgerPayout], path: str | Path, *, pac
     ws = wb.active
     ws.title = COMPANIES.name
     table(ws, [c.header for c in COMPANIES.columns], [], widths=[c.width for c in COMPANIES.columns])
+    heading = printing.heading(pack.number, pack.title, None, "兑现账本导出")
+    printing.format_sheet(ws, widths=[c.width for c in COMPANIES.columns], heading=heading)
     ws = wb.create_sheet(HISTORY.name)
     table(ws, [c.header for c in HISTORY.columns], history_rows(payouts, pack),
           widths=[c.width for c in HISTORY.columns], money_cols={6})
+    printing.format_sheet(ws, widths=[c.width for c in HISTORY.columns], heading=heading, money_cols={6})
     wb.active = 1
     return save(wb, path)

@@ -5,6 +5,7 @@ Only what a payout needs is read; anything missing or malformed makes the whole 
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -26,6 +27,16 @@ class ResultLine:
     subject: str
     payable: Decimal
     payers: dict[str, Decimal]
+    hq: "HqLineFacts | None" = None  # 第5条 lines of results written since the ledger keeps them
+
+
+@dataclass(frozen=True)
+class HqLineFacts:
+    """The extra ``hq`` key of a 第5条 line: what the reward was computed from."""
+
+    recognised_on: dt.date  # 落户认定日期
+    reward_year_index: int  # k
+    fiscal_contribution: Decimal  # 地方财政贡献 of the reward year
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,24 @@ def _text(obj: dict, key: str, where: str, *, required: bool = True) -> str:
     if not isinstance(v, str) or (required and not v.strip()):
         raise _bad(where, f"缺少字段 {key}")
     return v
+
+
+def _hq_facts(raw, where: str, w: str, *, year: int) -> HqLineFacts | None:
+    """The ``hq`` key of a 第5条 line (absent in results written before it existed: None)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise _bad(where, f"{w} 的 hq 应为对象")
+    try:
+        day = dt.date.fromisoformat(str(raw.get("recognised_on")))
+    except ValueError:
+        raise _bad(where, f"{w} 的 hq.recognised_on（落户认定日期）“{raw.get('recognised_on')}”不是日期") from None
+    k = raw.get("reward_year_index")
+    if isinstance(k, bool) or not isinstance(k, int) or k != year - day.year + 1:
+        raise _bad(where, f"{w} 的 hq.reward_year_index“{k}”与核定年度 {year} 和落户认定日期 {day} 不符")
+    return HqLineFacts(recognised_on=day, reward_year_index=k,
+                       fiscal_contribution=_money(raw.get("fiscal_contribution"), where,
+                                                  f"{w} 的 hq.fiscal_contribution"))
 
 
 def parse(data: object, where: str = "") -> ResultFile:
@@ -124,7 +153,8 @@ def parse(data: object, where: str = "") -> ResultFile:
             company_name=_text(ln, "company_name", where, required=False),
             category=_text(ln, "category_code", where), measure=measure,
             subject=_text(ln, "subject", where, required=False), payable=payable,
-            payers={k: v for k, v in payers.items() if v != 0})
+            payers={k: v for k, v in payers.items() if v != 0},
+            hq=_hq_facts(ln.get("hq"), where, w, year=year))
         if sum(line.payers.values(), Decimal(0)) != payable:
             raise _bad(where, f"{w}（申报编号 {line.claim_id}）的出资财政合计不等于核定金额 {payable}")
         lines.append(line)

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,6 +11,7 @@ from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..errors import OutputError
+from ..workbook.files import save_workbook
 
 MONEY = "#,##0.00"
 DATE = "yyyy-mm-dd"
@@ -59,20 +58,9 @@ def table(ws: Worksheet, headers: list[str], rows: list[list], *, widths: list[i
 
 
 def save(wb: Workbook, path: str | Path) -> Path:
-    """Write the whole workbook or nothing: a temporary file beside the target, then an atomic rename."""
+    """Write the whole workbook or nothing (subsidy.workbook.files.save_workbook); ``path`` must be an .xlsx."""
     p = Path(path)
     if p.suffix.lower() != ".xlsx":
         raise OutputError(f"输出文件应为 .xlsx：{p}")
-    if not p.parent.exists():
-        raise OutputError(f"无法写入 {p}：目录 {p.parent} 不存在")
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}-", suffix=".xlsx", dir=p.parent)
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        os.replace(tmp, p)
-    except OSError as e:
-        raise OutputError(f"无法写入 {p}：{e.strerror or e.__class__.__name__}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    save_workbook(wb, p)
     return p

@@ -35,6 +35,7 @@ from fastapi.staticfiles import StaticFiles
 from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..export import PLACEHOLDER_CODE
 from ..labels import STATUS_LABELS, status_label
 from ..money import yuan_text
 from ..models import STATUSES
@@ -95,6 +96,11 @@ def _written(write) -> bytes:
         out = Path(tmp) / "book.xlsx"
         write(out)
         return out.read_bytes()
+
+
+def _exportable(form: FormData, parsed) -> bool:
+    """An application file needs the company's name and 统一社会信用代码 (the form lets a self-check go without)."""
+    return bool(form.values.get("name")) and parsed.credit_code != PLACEHOLDER_CODE
 
 
 def app_from_environment() -> FastAPI:
@@ -194,7 +200,40 @@ def create_app(*, policy: str = "jdz-2023", config: Path | None = None, max_uplo
         if errors or parsed.batch is None:
             return check_page(request, form, 400, errors=errors)
         sc = self_check(parsed.batch, parsed.credit_code, year=parsed.year, pack=pack, params=prm)
-        return check_page(request, form, sc=sc, today=dt.date.today())
+        return check_page(request, form, sc=sc, today=dt.date.today(), checked=form.digest(),
+                          exportable=_exportable(form, parsed))
+
+    @app.post("/export")
+    async def export(request: Request) -> Response:
+        """下载申报表: the form re-posted from the result page, answered with the company's application file —
+        only when it is the form the result on the page was computed from (else the page again, recomputed)."""
+        from ..export import ExportRefused, company_file, export_bytes
+        from ..selfcheck import self_check
+
+        raw = await _form_fields(request)
+        form = FormData.from_multi(raw.getlist, raw.get)
+        parsed = parse_form(form, pack)
+        errors = list(parsed.errors)
+        if parsed.year is not None and not YEAR_MIN <= parsed.year <= YEAR_MAX:
+            errors.append(f"核定年度“{parsed.year}”无效（应为 {YEAR_MIN}–{YEAR_MAX} 之间的年份）")
+        if errors or parsed.batch is None:
+            return check_page(request, form, 400, errors=errors)
+        sc = self_check(parsed.batch, parsed.credit_code, year=parsed.year, pack=pack, params=prm)
+        again = dict(sc=sc, today=dt.date.today(), checked=form.digest(), exportable=_exportable(form, parsed))
+        if str(raw.get("checked") or "") != form.digest():
+            return check_page(request, form, 409, **again, export_error=(
+                "表单在自查之后有改动：已按现在填写的内容重新自查，请核对下面的结果，再点“下载申报表”"))
+        try:
+            if not _exportable(form, parsed):  # the bureau needs to know whose file it is
+                raise ExportRefused("下载申报表须填写企业名称和统一社会信用代码（申报编号由它生成），请填写后重新自查")
+            cf = company_file(parsed.batch, parsed.credit_code, pack=pack)
+        except ExportRefused as e:
+            return check_page(request, form, 400, **again, export_error=str(e))
+        body = export_bytes(cf, pack=pack, year=parsed.year, payable=sc.payable)
+        name = f"申报表-{cf.credit_code}-{parsed.year}.xlsx"
+        return Response(content=body, media_type=XLSX,
+                        headers={"Content-Disposition": _disposition(name, f"application-{cf.credit_code}.xlsx"),
+                                 "Cache-Control": "no-store"})
 
     @app.get("/upload", response_class=HTMLResponse)
     async def upload_form(request: Request) -> HTMLResponse:

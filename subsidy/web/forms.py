@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..export import PLACEHOLDER_CODE, claim_number
 from ..models import AccidentLevel, Batch, Claim, Company, DepositRow, HqClaim, Payout
 from ..policy import PolicyPack
 from ..uscc import problem
 from ..workbook.cells import CellError, is_blank, parse_amount, parse_date, parse_score, parse_year
-
-PLACEHOLDER_CODE = "（未填写）"
 
 CLAIM_FIELDS = ("claim_category", "claim_subject", "claim_date", "claim_other_name", "claim_other_amount",
                 "claim_other_paid")
@@ -29,6 +30,13 @@ class FormData:
     claims: list[dict[str, str]] = field(default_factory=list)
     deposits: list[dict[str, str]] = field(default_factory=list)
     history: list[dict[str, str]] = field(default_factory=list)
+
+    def digest(self) -> str:
+        """A fingerprint of what was typed: the download of the application file checks that the form is still
+        the one the result on the page was computed from."""
+        payload = json.dumps([sorted(self.values.items()), self.claims, self.deposits, self.history],
+                             ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
 
     @classmethod
     def from_multi(cls, getlist: Callable[[str], list[Any]], get: Callable[[str], Any]) -> "FormData":
@@ -94,6 +102,14 @@ def parse_form(form: FormData, pack: PolicyPack) -> Parsed:
         errors.append(f"质量安全事故等级：“{v.get('accident')}”无效（无、一般、较大、重大、特别重大）")
         accident = AccidentLevel.none
 
+    # with a 统一社会信用代码, the 申报编号 are those of the company's application file (export.claim_number):
+    # the page and the file the company sends name each claim alike
+    numbered = code != PLACEHOLDER_CODE and problem(code) is None
+    n_ids = len(form.claims) + (1 if _hq_given(v) else 0)
+
+    def claim_id(i: int) -> str:
+        return claim_number(code, i, n_ids) if numbered else f"{i:02d}"
+
     claims: list[Claim] = []
     for i, r in enumerate(form.claims, 1):
         where = f"第{i}项申报"
@@ -109,18 +125,17 @@ def parse_form(form: FormData, pack: PolicyPack) -> Parsed:
         other_amount = cell(f"{where} · 其他政策金额(元)", parse_amount, other)
         if on is None or other_amount is None:
             continue
-        claims.append(Claim(claim_id=f"{i:02d}", credit_code=code, category=cat.code, subject=subject,
+        claims.append(Claim(claim_id=claim_id(i), credit_code=code, category=cat.code, subject=subject,
                             approved_on=on, other_policy_name=r.get("claim_other_name", ""),
                             other_policy_amount=other_amount, other_policy_paid=_yes(r.get("claim_other_paid", "")),
                             sheet="申报事项", row=None))
 
     hq: list[HqClaim] = []
-    hq_given = [v.get(k, "") for k in ("hq_mode", "hq_qualification", "hq_date", "hq_contribution")]
-    if any(hq_given):
+    if _hq_given(v):
         on = cell("总部迁入 · 落户认定日期", parse_date, v.get("hq_date", ""))
         amount = cell("总部迁入 · 地方财政贡献(元)", parse_amount, v.get("hq_contribution", ""))
         if on is not None and amount is not None:
-            hq.append(HqClaim(claim_id="总部迁入", credit_code=code, mode=v.get("hq_mode", ""),
+            hq.append(HqClaim(claim_id=claim_id(len(form.claims) + 1) if numbered else "总部迁入", credit_code=code, mode=v.get("hq_mode", ""),
                               qualification=v.get("hq_qualification", ""), recognised_on=on,
                               fiscal_contribution=amount))
 
@@ -159,6 +174,10 @@ def parse_form(form: FormData, pack: PolicyPack) -> Parsed:
 
 
 ZERO_TEXT = "0"
+
+
+def _hq_given(v: dict[str, str]) -> bool:
+    return any(v.get(k, "") for k in ("hq_mode", "hq_qualification", "hq_date", "hq_contribution"))
 
 
 def today() -> dt.date:  # pragma: no cover - trivial, patched in tests when needed

@@ -15,6 +15,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 FEN = Decimal("0.01")
 TEN_THOUSAND = Decimal(10000)
+HUNDRED_MILLION = Decimal(100000000)
+#: a text amount may end in 万 or 亿 (then 元 or not): 12.5万, 0.35亿元; the product is exact (Decimal)
+_UNITS = {"万": TEN_THOUSAND, "亿": HUNDRED_MILLION}
 #: an amount above this (一千万亿元) is a typing error, and would overflow the fen quantization
 MAX_AMOUNT = Decimal("1E15")
 MAX_SCORE = Decimal(100)
@@ -95,12 +98,11 @@ def _amount_of_text(raw: str) -> Decimal:
     if s[:1] == "¥":
         s = s[1:].strip()
     factor = None
-    if s.endswith("万元"):
-        s, factor = s[:-2].rstrip(), TEN_THOUSAND
-    elif s.endswith("万"):
-        s, factor = s[:-1].rstrip(), TEN_THOUSAND
-    elif s.endswith("元"):
+    if s.endswith("元"):
         s = s[:-1].rstrip()
+    unit = _UNITS.get(s[-1:])
+    if unit is not None:
+        s, factor = s[:-1].rstrip(), unit
     if "," in s:
         if not _GROUPED.fullmatch(s):
             raise CellError(f"金额“{raw.strip()}”的千位分隔符位置不对（{AMOUNT_HINT}）")

@@ -7,178 +7,24 @@ wrapped with row heights set, each chart on its own chart sheet with a title, ax
 """
 from __future__ import annotations
 
-import math
 import os
-import unicodedata
 from decimal import Decimal
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.chart.data_source import NumFmt
-from openpyxl.chart.label import DataLabel, DataLabelList
-from openpyxl.chart.series import SeriesLabel
-from openpyxl.chart.text import RichText
-from openpyxl.descriptors import Typed
-from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RichTextProperties
-from openpyxl.drawing.xdr import XDRPositiveSize2D
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.page import PageMargins, PrintPageSetup
+from openpyxl.chart import BarChart, LineChart
 
-from ..atomic import atomic_path
+from . import printing
+from .files import save_workbook
 from ..compare import Comparison, LineChange, Sweep
 from ..labels import STATUS_LABELS, status_label
 from ..models import STATUSES
 from ..money import yuan_text
+from .report import CHANGED_FILL, Sheet, change_labels, chart_sheet, labels, money_chart, text_width
 
-MONEY_FORMAT = "#,##0.00"
-FONT_SIZE = 10
-LINE_HEIGHT = 15  # points per line of 10 pt text (CJK fonts set lines wider than Latin ones)
 #: value labels on a sweep's line chart only up to this many values (more would overprint each other)
 LABELLED_POINTS = 25
-
-FONT_NAME = "Calibri"  # Excel's default; LibreOffice renders it with the metric-compatible Carlito
-_FONT = Font(name=FONT_NAME, size=FONT_SIZE)
-_BOLD = Font(name=FONT_NAME, size=FONT_SIZE, bold=True)
-_TITLE = Font(name=FONT_NAME, size=16, bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-_CHANGED_FILL = PatternFill("solid", fgColor="FFF2CC")
-_THIN = Side(style="thin", color="808080")
-_WRAP = Alignment(wrap_text=True, vertical="center")
-_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
-
-
-# --------------------------------------------------------------------------- printing (minimal, self-contained)
-# TODO(print): switch to the shared page-setup helper (subsidy/workbook/printing.py) once it is on main.
-
-
-def print_setup(ws, *, title_rows: str | None = "1:1", header: str | None = None) -> None:
-    """A4 landscape, one page wide, header row repeated, page numbers in the footer, ``header`` above."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.page_margins = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.7, header=0.3, footer=0.3)
-    ws.print_options.horizontalCentered = True
-    if title_rows:
-        ws.print_title_rows = title_rows
-    _header_footer(ws, header)
-
-
-def _header_footer(sheet, header: str | None) -> None:
-    sheet.oddFooter.center.text = "第 &P 页 共 &N 页"
-    sheet.oddFooter.center.size = 9
-    if header:
-        sheet.oddHeader.center.text = header
-        sheet.oddHeader.center.size = 9
-
-
-_EMU_PER_CM = 360_000
-
-
-def chart_sheet(wb: Workbook, title: str, chart, *, header: str | None = None) -> None:
-    """A chart on its own sheet, printed on one A4 landscape page."""
-    cs = wb.create_chartsheet(title)
-    cs.add_chart(chart)
-    # Excel stretches a chart sheet's chart over the page; LibreOffice takes the anchor's size: the printable area
-    chart.anchor.ext = XDRPositiveSize2D(cx=26 * _EMU_PER_CM, cy=17 * _EMU_PER_CM)
-    cs.pageSetup = PrintPageSetup(paperSize=9, orientation="landscape")  # A4
-    cs.pageMargins = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.7, header=0.3, footer=0.3)
-    _header_footer(cs, header)
-
-
-def text_width(s: str) -> int:
-    """Columns a text takes: a CJK character counts two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
-
-
-def lines_needed(s: str, width: float) -> int:
-    usable = max(int(width) - 1, 1)  # a column unit holds about one 10 pt Latin character, half a CJK one
-    return sum(max(1, math.ceil(text_width(part) / usable)) for part in s.split("\n"))
-
-
-class Sheet:
-    """A table sheet: header row 1 (frozen, repeated on every printed page), wrapped rows with heights set."""
-
-    def __init__(self, wb: Workbook, title: str, widths: Sequence[float], headers: Sequence[str] | None = None,
-                 *, first: bool = False, page_header: str | None = None):
-        self.ws = wb.active if first else wb.create_sheet(title)
-        self.ws.title = title
-        self.widths = list(widths)
-        self.row = 0  # the last row written
-        for i, w in enumerate(widths, 1):
-            self.ws.column_dimensions[get_column_letter(i)].width = w
-        print_setup(self.ws, title_rows="1:1" if headers else None, header=page_header)
-        if headers:
-            self.ws.freeze_panes = "A2"
-            self.header(headers)
-
-    def header(self, headers: Sequence[str]) -> None:
-        self.row = r = self.row + 1
-        for j, h in enumerate(headers, 1):
-            c = self.ws.cell(r, j, h)
-            c.font, c.fill, c.alignment, c.border = _BOLD, _HEADER_FILL, _CENTER, Border(bottom=_THIN)
-        self._height(r, headers)
-
-    def append(self, values: Iterable, *, bold: bool = False, money: Iterable[int] = (), fill=None) -> int:
-        """One row; ``money`` names the 1-based columns that are money (given as Decimal)."""
-        self.row = r = self.row + 1
-        money = set(money)
-        values = list(values)
-        for j, v in enumerate(values, 1):
-            if v is None:
-                continue
-            c = self.ws.cell(r, j)
-            if isinstance(v, str):
-                c.value = ILLEGAL_CHARACTERS_RE.sub("", v)
-                c.data_type = "s"  # a text that starts with = stays text
-            else:
-                c.value = v
-            c.font = _BOLD if bold else _FONT
-            c.alignment = _WRAP
-            if j in money:
-                c.number_format = MONEY_FORMAT
-            if fill is not None:
-                c.fill = fill
-        self._height(r, values)
-        return r
-
-    def title(self, text: str) -> None:
-        self.row = r = self.row + 1
-        self.ws.cell(r, 1, text).font = _TITLE
-        self.ws.row_dimensions[r].height = 24
-
-    def pair(self, label: str, value, *, span: int = 1, money: bool = False, bold: bool = False) -> int:
-        """A label and its value, the value merged over ``span`` columns (the row as tall as the value needs)."""
-        r = self.append([label, value], money=(2,) if money else (), bold=bold)
-        self.ws.cell(r, 1).font = _BOLD
-        if span > 1:
-            self.ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=1 + span)
-        if isinstance(value, str):
-            width = sum(self.widths[1:1 + span])
-            n = max(lines_needed(value, width), lines_needed(label, self.widths[0]))
-            self.ws.row_dimensions[r].height = n * LINE_HEIGHT + 3
-        return r
-
-    def note(self, text: str) -> None:
-        """A paragraph over the whole width of the sheet."""
-        r = self.append([text])
-        self.ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=len(self.widths))
-        self.ws.row_dimensions[r].height = lines_needed(text, sum(self.widths)) * LINE_HEIGHT + 3
-
-    def blank(self) -> None:
-        self.row += 1
-        self.ws.row_dimensions[self.row].height = LINE_HEIGHT
-
-    def _height(self, r: int, values: Sequence) -> None:
-        n = 1
-        for v, w in zip(values, self.widths):
-            if isinstance(v, str) and v:
-                n = max(n, lines_needed(v, w))
-        self.ws.row_dimensions[r].height = n * LINE_HEIGHT + 3
+_CHANGED_FILL = CHANGED_FILL
 
 
 # --------------------------------------------------------------------------- the comparison
@@ -255,7 +101,7 @@ def build_comparison(c: Comparison) -> Workbook:
     wb = Workbook()
     wb.properties.creator = "subsidy"
     wb.properties.title = f"口径比较表 {c.year}"
-    head = f"口径比较表　{c.year}年度　&A"  # &A: the sheet's name
+    head = printing.heading(c.policy.number, c.policy.title, c.year, "口径比较表")
     _summary(wb, c, head)
     treasuries = _totals_table(wb, "按出资财政", "出资财政", c.treasuries, c.treasuries, c.base.by_payer,
                                c.alternative.by_payer, c.difference_by_payer,
@@ -288,54 +134,10 @@ def build_comparison(c: Comparison) -> Workbook:
     if n:
         ws = treasuries.ws
         chart_sheet(wb, "图表-出资财政", _bar(
-            f"{c.year}年度各出资财政核定金额：基准口径与备选口径（元）", ws, cols=(2, 3), n=n), header=head)
+            f"{c.year}年度各出资财政核定金额：基准口径与备选口径（元）", ws, cols=(2, 3), n=n), heading=head)
         chart_sheet(wb, "图表-差额", _bar(
-            f"{c.year}年度各出资财政的差额：备选口径−基准口径（元）", ws, cols=(4, 4), n=n), header=head)
+            f"{c.year}年度各出资财政的差额：备选口径−基准口径（元）", ws, cols=(4, 4), n=n), heading=head)
     return wb
-
-
-class _DataLabels(DataLabelList):
-    """openpyxl writes a label's number format without sourceLinked="0", so LibreOffice shows the cells' format
-    (two decimals) instead: this one writes the whole <c:numFmt>."""
-
-    numFmt = Typed(expected_type=NumFmt, allow_none=True)
-    __elements__ = DataLabelList.__elements__
-    __nested__ = tuple(n for n in DataLabelList.__nested__ if n != "numFmt")
-    __attrs__ = DataLabelList.__attrs__
-
-
-class _DataLabel(DataLabel):
-    """One point's label, with the same fix as _DataLabels."""
-
-    numFmt = Typed(expected_type=NumFmt, allow_none=True)
-    __elements__ = DataLabel.__elements__
-    __nested__ = tuple(n for n in DataLabel.__nested__ if n != "numFmt")
-    __attrs__ = DataLabel.__attrs__
-
-
-def _label_style(label, num_format: str, *, vertical: bool = False):
-    label.showVal = True
-    label.showSerName = label.showCatName = label.showLegendKey = label.showPercent = False
-    label.numFmt = NumFmt(formatCode=num_format, sourceLinked=False)
-    size = CharacterProperties(sz=900)
-    body = RichTextProperties(rot=-5_400_000, vert="horz") if vertical else RichTextProperties()
-    label.txPr = RichText(bodyPr=body, p=[Paragraph(pPr=ParagraphProperties(defRPr=size), r=[], endParaRPr=size)])
-    return label
-
-
-def _labels(num_format: str = "#,##0", *, vertical: bool = False) -> DataLabelList:
-    """Every point's value."""
-    return _label_style(_DataLabels(), num_format, vertical=vertical)
-
-
-def _change_labels(values: Sequence[Decimal], num_format: str = "#,##0") -> DataLabelList:
-    """Labels on the first point and wherever the value changes: several lines that run together would
-    otherwise print their labels over each other."""
-    points = [i for i, v in enumerate(values) if i == 0 or v != values[i - 1]]
-    labels = [_label_style(_DataLabel(idx=i, dLblPos="t"), num_format) for i in points]
-    d = _DataLabels(dLbl=labels)
-    d.showVal = d.showSerName = d.showCatName = d.showLegendKey = d.showPercent = False
-    return d
 
 
 def _bar(title: str, ws, *, cols: tuple[int, int], n: int) -> BarChart:
@@ -343,23 +145,10 @@ def _bar(title: str, ws, *, cols: tuple[int, int], n: int) -> BarChart:
     ch = BarChart()
     ch.type = "col"
     ch.grouping = "clustered"
-    ch.title = title
-    ch.x_axis.title = "出资财政"
-    ch.y_axis.title = "金额（元）"
-    ch.y_axis.numFmt = "#,##0"
-    ch.x_axis.delete = False
-    ch.y_axis.delete = False
-    ch.add_data(Reference(ws, min_col=cols[0], max_col=cols[1], min_row=1, max_row=n + 1), titles_from_data=True)
-    ch.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
-    for series, name in zip(ch.series, ("基准口径", "备选口径") if cols[0] != cols[1] else ("差额",)):
-        series.tx = SeriesLabel(v=name)
-    ch.x_axis.tickLblPos = "low"  # below the plot even when a bar goes negative
-    ch.dataLabels = _labels(vertical=cols[0] != cols[1])  # two bars side by side: upright labels would overlap
+    money_chart(ch, ws, title=title, x_title="出资财政", cols=cols, n=n,
+                names=("基准口径", "备选口径") if cols[0] != cols[1] else ("差额",))
+    ch.dataLabels = labels(vertical=cols[0] != cols[1])  # two bars side by side: upright labels would overlap
     ch.dataLabels.position = "outEnd"
-    if cols[0] == cols[1]:
-        ch.legend = None
-    else:
-        ch.legend.position = "b"
     return ch
 
 
@@ -375,7 +164,7 @@ def build_sweep(sw: Sweep) -> Workbook:
     wb = Workbook()
     wb.properties.creator = "subsidy"
     wb.properties.title = f"口径扫描表 {sw.year}"
-    head = f"口径扫描表　{sw.year}年度　&A"
+    head = printing.heading(sw.policy.number, sw.policy.title, sw.year, "口径扫描表")
     spec = sw.spec
     s = Sheet(wb, "汇总", (26, 66), first=True, page_header=head)
     s.title("口径扫描表")
@@ -427,12 +216,12 @@ def build_sweep(sw: Sweep) -> Workbook:
     ws = t.ws
     chart_sheet(wb, "图表-核定总额", _line(
         f"{sw.year}年度核定总额随{spec.label}的变化（元）", ws, cols=(2, 2), n=n, x_title=spec.label, names=["核定总额"],
-        labelled=n <= LABELLED_POINTS), header=head)
+        labelled=n <= LABELLED_POINTS), heading=head)
     if sw.treasuries:
         chart_sheet(wb, "图表-各出资财政", _line(
             f"{sw.year}年度各出资财政核定金额随{spec.label}的变化（元）", ws, cols=(5, 4 + len(sw.treasuries)), n=n,
             x_title=spec.label, labelled=False, legend=True, names=sw.treasuries,
-            values=[[r.by_payer[k] for r in sw.rows] for k in sw.treasuries]), header=head)
+            values=[[r.by_payer[k] for r in sw.rows] for k in sw.treasuries]), heading=head)
     return wb
 
 
@@ -441,48 +230,31 @@ def _line(title: str, ws, *, cols: tuple[int, int], n: int, x_title: str, labell
     """Columns ``cols`` of the first ``n`` rows below the header, one line a column, the swept values as the
     categories. ``labelled``: every point's value; else with ``values`` (one list a column) the values where a
     line changes."""
-    ch = LineChart()
-    ch.title = title
-    ch.x_axis.title = x_title
-    ch.y_axis.title = "金额（元）"
-    ch.y_axis.numFmt = "#,##0"
-    ch.x_axis.delete = False
-    ch.y_axis.delete = False
-    ch.x_axis.tickLblPos = "low"
-    ch.add_data(Reference(ws, min_col=cols[0], max_col=cols[1], min_row=1, max_row=n + 1), titles_from_data=True)
-    ch.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
-    for series, name in zip(ch.series, names, strict=True):
-        series.tx = SeriesLabel(v=name)  # the name without the header's unit and line break
+    ch = money_chart(LineChart(), ws, title=title, x_title=x_title, cols=cols, n=n, names=names)
+    for series in ch.series:
         series.marker.symbol = "circle"
         series.smooth = False
     if labelled:
-        ch.dataLabels = _labels()
+        ch.dataLabels = labels()
         ch.dataLabels.position = "t"
     elif values:
         for series, column in zip(ch.series, values):
             changes = sum(1 for i in range(1, len(column)) if column[i] != column[i - 1])
             if changes < LABELLED_POINTS:
-                series.dLbls = _change_labels(column)
-    if legend:
-        ch.legend.position = "b"
-    else:
-        ch.legend = None
+                series.dLbls = change_labels(column)
+    if not legend:
+        ch.legend = None  # (money_chart puts a legend below for several lines)
     return ch
 
 
 # --------------------------------------------------------------------------- saving
 
 
-def _save(wb: Workbook, path: str | os.PathLike[str]) -> None:
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
-
-
 def write_comparison(c: Comparison, path: str | os.PathLike[str]) -> None:
     """The 口径比较表 at ``path``, atomically."""
-    _save(build_comparison(c), path)
+    save_workbook(build_comparison(c), path)
 
 
 def write_sweep(sw: Sweep, path: str | os.PathLike[str]) -> None:
     """The 口径扫描表 at ``path``, atomically."""
-    _save(build_sweep(sw), path)
+    save_workbook(build_sweep(sw), path)

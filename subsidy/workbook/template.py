@@ -8,13 +8,16 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..atomic import atomic_path
+from .files import save_workbook
 from ..models import AccidentLevel
 from ..policy import PolicyPack
 from .schema import SHEETS
 
 ROWS = 2000  # rows that carry the dropdowns
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+#: what an amount cell takes, as 填表说明 says it (the amount columns' input prompt)
+AMOUNT_TEXT = "金额可填数字，或“1,234.56”“12.5万”“1.2亿”"
+AMOUNT_PROMPT = f"{AMOUNT_TEXT}，不能为负数"
 #: where the dropdowns' lists start on 填表说明 (column F, right of the four columns of instructions)
 OPTIONS_FIRST_COLUMN = 6
 OPTIONS_FIRST_ROW = 5
@@ -44,6 +47,12 @@ def _list_for(sheet: str, header: str, kind: str) -> str | None:
 
 
 def write_template(path: str | Path, *, pack: PolicyPack) -> None:
+    save_workbook(template_workbook(pack), path)
+
+
+def template_workbook(pack: PolicyPack) -> Workbook:
+    """The blank application workbook, not yet saved: `subsidy template` saves it as is; a company's exported
+    application and `subsidy merge` fill its five sheets from row 2 (the dropdowns stay)."""
     wb = Workbook()
     wb.remove(wb.active)
     guide = wb.create_sheet("填表说明")
@@ -80,14 +89,18 @@ def write_template(path: str | Path, *, pack: PolicyPack) -> None:
                 dv = DataValidation(type="decimal", operator="lessThanOrEqual", formula1="100", allow_blank=True,
                                     showErrorMessage=True, errorTitle="无效的分数", error="信用评价分不得超过100")
             elif col.kind == "amount":
-                dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
-                                    showErrorMessage=True, errorTitle="无效的金额", error="金额不能为负数")
+                # a prompt only, never a refusal: the reader takes text such as 12.5万 or 1.2亿 that a number-only
+                # rule would reject (the reader itself refuses negative or unreadable amounts, naming the cell)
+                dv = DataValidation(allow_blank=True, showErrorMessage=False)
+                col_hint = f"{col.hint}；" if col.hint else ""
+                dv.promptTitle, dv.prompt = col.header, f"{col_hint}{AMOUNT_PROMPT}"[:255]
                 for row in ws.iter_rows(min_row=2, max_row=ROWS + 1, min_col=j, max_col=j):
                     row[0].number_format = "#,##0.00"
             else:
                 dv = None
             if dv is not None:
-                dv.promptTitle, dv.prompt = col.header, col.hint or col.header
+                if not dv.prompt:
+                    dv.promptTitle, dv.prompt = col.header, col.hint or col.header
                 dv.showInputMessage = True
                 ws.add_data_validation(dv)
                 dv.add(rng)
@@ -100,7 +113,7 @@ def write_template(path: str | Path, *, pack: PolicyPack) -> None:
     guide.append([f"申报汇总表 — {pack.title}（{pack.number}）"])
     guide["A1"].font = Font(bold=True, size=14)
     guide.append(["只有“企业”表必填；其余各表没有内容可留空。列可以调换顺序，表头文字不要改。红色表头为必填列。"])
-    guide.append(["金额可填数字，或“1,234.56”“12.5万”；日期可填日期或“2024-03-15”“2024/3/15”“2024年3月15日”；是否填“是/否”。"])
+    guide.append([f"{AMOUNT_TEXT}；日期可填日期或“2024-03-15”“2024/3/15”“2024年3月15日”；是否填“是/否”。"])
     guide.append([])
     guide.append(["表", "列", "必填", "说明"])
     for c in guide[5]:
@@ -119,5 +132,4 @@ def write_template(path: str | Path, *, pack: PolicyPack) -> None:
         guide.column_dimensions[col].width = 22
         for i, v in enumerate(values, start=OPTIONS_FIRST_ROW + 1):
             guide.cell(row=i, column=j, value=v)
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
+    return wb

@@ -12,8 +12,10 @@ The file appears atomically (subsidy.atomic).
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
 import os
+from math import ceil
 from copy import copy
 from decimal import Decimal
 from typing import Any, Callable, Sequence
@@ -25,12 +27,32 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
+from openpyxl.worksheet import _writer as _openpyxl_writer
 from openpyxl.writer.excel import ExcelWriter
 
-from ..atomic import atomic_path, output_error
+from ..atomic import atomic_path, scratch_file
+
+# openpyxl streams each write-only sheet to a scratch file in TMPDIR; a run killed mid-way (SIGKILL: no cleanup
+# runs) would leave them there for good. While a schedule is written they go beside it instead, named like our own
+# temporary files, so the next run writing into that folder removes them (subsidy.atomic.clean_stale).
+_SCRATCH_DIR: contextvars.ContextVar[str | None] = contextvars.ContextVar("subsidy_scratch_dir", default=None)
+_openpyxl_temp = _openpyxl_writer.create_temporary_file
+
+
+def _scratch(suffix: str = "") -> str:
+    directory = _SCRATCH_DIR.get()
+    if directory is None:
+        return _openpyxl_temp(suffix)
+    path = scratch_file(directory, "openpyxl", suffix)
+    _openpyxl_writer.ALL_TEMP_FILES.append(path)  # openpyxl's own atexit cleanup still covers it
+    return path
+
+
+_openpyxl_writer.create_temporary_file = _scratch
 from ..labels import DEPOSIT_STATUS_LABELS, STATUS_LABELS, status_label
 from ..models import STATUSES, Result
 from ..money import ZERO, fen, yuan_text
+from . import printing
 
 MONEY_FORMAT = "#,##0.00"
 PERCENT_FORMAT = "0.00%"
@@ -46,18 +68,24 @@ _THIN = Side(style="thin", color="808080")
 
 
 def _named_styles() -> list[NamedStyle]:
+    body = Font(name=printing.FONT_NAME, size=printing.FONT_SIZE)
+    bold = Font(name=printing.FONT_NAME, size=printing.FONT_SIZE, bold=True)
+    top = Alignment(vertical="top", wrap_text=True)
     center = Alignment(horizontal="center", vertical="center", wrap_text=True)
     return [
-        NamedStyle(name="subsidy_header", font=Font(bold=True), fill=_HEADER_FILL, alignment=center,
+        NamedStyle(name="subsidy_header", font=bold, fill=_HEADER_FILL, alignment=center,
                    border=Border(bottom=_THIN)),
-        NamedStyle(name="subsidy_title", font=Font(bold=True, size=16)),
-        NamedStyle(name="subsidy_label", font=Font(bold=True)),
-        NamedStyle(name="subsidy_money", number_format=MONEY_FORMAT),
-        NamedStyle(name="subsidy_money_bold", number_format=MONEY_FORMAT, font=Font(bold=True)),
-        NamedStyle(name="subsidy_percent", number_format=PERCENT_FORMAT),
-        NamedStyle(name="subsidy_date", number_format=DATE_FORMAT),
-        NamedStyle(name="subsidy_text", number_format="@"),
-        NamedStyle(name="subsidy_sign", border=Border(bottom=_THIN)),
+        NamedStyle(name="subsidy_title", font=Font(name=printing.FONT_NAME, bold=True, size=16)),
+        NamedStyle(name="subsidy_label", font=bold, alignment=top),
+        NamedStyle(name="subsidy_cell", font=body, alignment=top),
+        NamedStyle(name="subsidy_spill", font=body, alignment=Alignment(vertical="top")),
+        NamedStyle(name="subsidy_number", font=body, alignment=top),
+        NamedStyle(name="subsidy_money", number_format=MONEY_FORMAT, font=body, alignment=top),
+        NamedStyle(name="subsidy_money_bold", number_format=MONEY_FORMAT, font=bold, alignment=top),
+        NamedStyle(name="subsidy_percent", number_format=PERCENT_FORMAT, font=body, alignment=top),
+        NamedStyle(name="subsidy_date", number_format=DATE_FORMAT, font=body, alignment=top),
+        NamedStyle(name="subsidy_text", number_format="@", font=body, alignment=top),
+        NamedStyle(name="subsidy_sign", border=Border(bottom=_THIN), font=body),
     ]
 
 
@@ -80,20 +108,28 @@ def _escape(s: str) -> str:
 
 
 _COLUMNS = tuple(get_column_letter(i) for i in range(1, 64))
+_NO_WRAP = (1e9,) * len(_COLUMNS)
+#: the elements that follow <mergeCells> in a worksheet (pageMargins is always written)
+_AFTER_MERGES = ("phoneticPr", "conditionalFormatting", "dataValidations", "hyperlinks", "printOptions",
+                 "pageMargins")
 
 
 class _Sheet:
-    """One sheet: openpyxl writes its frame (columns, frozen pane, filter); the rows are rendered here.
+    """One sheet: openpyxl writes its frame (columns, frozen pane, filter, page setup); the rows are rendered here.
 
     openpyxl's own cell serializer costs ~10 µs a cell (about 12 s for 100k claim lines); rendering the
     ``<row>`` elements directly is ~10x faster. Strings are always inline strings and nothing is ever
-    written as ``<f>``, so no text can become a formula.
+    written as ``<f>``, so no text can become a formula. Each row's height is set from its longest wrapped
+    text (LibreOffice does not recompute it when it opens the file): a string that cannot overflow its column
+    even if every character were wide costs one comparison.
     """
 
-    def __init__(self, ws, sid: dict[str, int]):
+    def __init__(self, ws, sid: dict[str, int], widths: Sequence[float]):
         self.ws = ws
         self.sid = sid
         self.row_idx = 0
+        #: per column, the units one printed line holds; columns past the widths never wrap
+        self.caps = tuple(printing.capacity(w) for w in widths) + (1e9,) * (len(_COLUMNS) - len(widths))
         ws.close()  # head and tail with an empty <sheetData>, then our rows go between them
         self.path = ws._writer.out
         with open(self.path, encoding="utf-8") as f:
@@ -106,19 +142,21 @@ class _Sheet:
         self.tail = "</sheetData>" + tail
         self.f = open(self.path, "w", encoding="utf-8")
         self.f.write(head + "<sheetData>")
-        self._text_sid = f' s="{sid["subsidy_text_quoted"]}"'
+        self._text_sid = f' s="{sid["subsidy_cell"]}"'
+        self._quoted_sid = f' s="{sid["subsidy_text_quoted"]}"'
+        self._number_sid = f' s="{sid["subsidy_number"]}"'
+        self.merges: list[str] = []
 
     # ---- cells
 
     def styled_text(self, s: str, style: str) -> _Frag:
         return _Frag(f' t="inlineStr" s="{self.sid[style]}"><is><t>{_escape(s)}</t></is></c>')
 
-    def number(self, x: Decimal | int | float | None, style: str | None = None) -> _Frag | None:
+    def number(self, x: Decimal | int | float | None, style: str = "subsidy_number") -> _Frag | None:
         if x is None:
             return None
-        s = f' s="{self.sid[style]}"' if style else ""
         v = format(x, "f") if isinstance(x, Decimal) else str(x)
-        return _Frag(f' t="n"{s}><v>{v}</v></c>')
+        return _Frag(f' t="n" s="{self.sid[style]}"><v>{v}</v></c>')
 
     def money(self, x: Decimal | None, style: str = "subsidy_money") -> _Frag | None:
         return None if x is None else _Frag(f' t="n" s="{self.sid[style]}"><v>{fen(x):f}</v></c>')
@@ -141,45 +179,84 @@ class _Sheet:
             if not s:
                 return None
         space = ' xml:space="preserve"' if s[0].isspace() or s[-1].isspace() else ""
-        quoted = self._text_sid if s.startswith(_RISKY_START) else ""
-        return f' t="inlineStr"{quoted}><is><t{space}>{_escape(s)}</t></is></c>'
+        style = self._quoted_sid if s.startswith(_RISKY_START) else self._text_sid
+        return f' t="inlineStr"{style}><is><t{space}>{_escape(s)}</t></is></c>'
 
     # ---- rows
 
-    def append(self, values: Sequence[Any] = ()) -> None:
+    def append(self, values: Sequence[Any] = (), *, texts: Sequence[str | None] | None = None,
+               height: float | None = None, merge: int = 0) -> None:
+        """One row. ``texts``: the text of pre-rendered cells (headers, labels) to size the row by (given: the
+        row is sized by these alone); ``height``: at least this many points (a signature line); ``merge``: the
+        last value's cell spans this many columns."""
         self.row_idx += 1
         r = self.row_idx
         if not values:
             return
-        out = [f'<row r="{r}">']
-        for col, v in zip(_COLUMNS, values):
+        if merge > 1:
+            first = len(values)
+            self.merges.append(f"{_COLUMNS[first - 1]}{r}:{_COLUMNS[first + merge - 2]}{r}")
+        out = [""]
+        lines = 1
+        lines_in = printing.lines_in
+        caps = self.caps if texts is None else _NO_WRAP
+        for col, cap, v in zip(_COLUMNS, caps, values):
             if v is None or v == "":
                 continue
             t = type(v)
             if t is _Frag:
                 out.append(f'<c r="{col}{r}"{v}')
             elif t is str:
+                n = len(v)
+                if n * 2 > cap or "\n" in v:  # else it fits on one line even if every character were wide
+                    # printing.line_count inlined (this runs for every text of 100k rows)
+                    if "\n" in v:
+                        n = lines_in(v, cap)
+                    else:
+                        w = n if v.isascii() else (n + len(v.encode("utf-8", "surrogatepass"))) >> 1
+                        n = ceil(w / cap) if w > cap else 1
+                    if n > lines:
+                        lines = n
                 frag = self._text(v)
                 if frag is not None:
                     out.append(f'<c r="{col}{r}"{frag}')
             elif t is int or t is Decimal:
-                out.append(f'<c r="{col}{r}" t="n"><v>{v:f}</v></c>' if t is Decimal
-                           else f'<c r="{col}{r}" t="n"><v>{v}</v></c>')
+                out.append(f'<c r="{col}{r}" t="n"{self._number_sid}><v>{v:f}</v></c>' if t is Decimal
+                           else f'<c r="{col}{r}" t="n"{self._number_sid}><v>{v}</v></c>')
             else:
                 raise TypeError(f"cell value of type {t.__name__}")
+        for cap, text in zip(self.caps, texts or ()):
+            if text:
+                lines = max(lines, lines_in(text, cap))
+        ht = printing.row_height(lines) if lines > 1 else None
+        if height is not None and (ht is None or height > ht):
+            ht = height
+        out[0] = f'<row r="{r}" ht="{ht}" customHeight="1">' if ht else f'<row r="{r}">'
         out.append("</row>")
         self.f.write("".join(out))
 
+    def spacer(self, height: float = 7.0) -> None:
+        """An empty row a few points high (keeps a one-page sheet short)."""
+        self.row_idx += 1
+        self.f.write(f'<row r="{self.row_idx}" ht="{height}" customHeight="1"/>')
+
     def close(self) -> None:
         if not self.f.closed:
-            self.f.write(self.tail)
+            tail = self.tail
+            if self.merges:  # <mergeCells> follows <sheetData> and <autoFilter> (CT_Worksheet's order)
+                merged = (f'<mergeCells count="{len(self.merges)}">'
+                          + "".join(f'<mergeCell ref="{m}"/>' for m in self.merges) + "</mergeCells>")
+                at = min(i for i in (tail.find(f"<{e}") for e in _AFTER_MERGES) if i >= 0)
+                tail = tail[:at] + merged + tail[at:]
+            self.f.write(tail)
             self.f.close()
 
 
 class _Book:
-    def __init__(self) -> None:
+    def __init__(self, heading: printing.Heading | None = None) -> None:
         self.wb = Workbook(write_only=True)
         self.sheets: list[_Sheet] = []
+        self.heading = heading
         self.advance: Callable[[int], None] = lambda n: None
         for style in _named_styles():
             self.wb.add_named_style(style)
@@ -198,25 +275,21 @@ class _Book:
         self.wb.remove(probe)
 
     def sheet(self, title: str, widths: Sequence[float], headers: Sequence[str] | None = None,
-              rows: int | None = None) -> _Sheet:
-        """A sheet with its column widths; with headers: bold header row, frozen below it, auto filter."""
+              rows: int | None = None, *, layout: printing.Layout = printing.A4_LANDSCAPE) -> _Sheet:
+        """A sheet with its column widths and page setup; with headers: bold header row (repeated on every
+        printed page), frozen below it, auto filter."""
         ws = self.wb.create_sheet(title)
         for i, w in enumerate(widths, 1):
             ws.column_dimensions[get_column_letter(i)].width = w
-        # printed for sign-off: one page wide, as many pages tall as needed
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.page_setup.paperSize = "9"  # A4
-        ws.page_setup.orientation = "portrait" if headers is None or len(headers) <= 6 else "landscape"
+        printing.setup_page(ws, layout=layout, heading=self.heading,
+                            repeat_rows="1:1" if headers is not None else None, widths=widths)
         if headers is not None:
-            ws.print_title_rows = "1:1"
             ws.freeze_panes = "A2"
             ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{1 + max(rows or 0, 0)}"
-        sheet = _Sheet(ws, self.sid)
+        sheet = _Sheet(ws, self.sid, widths)
         self.sheets.append(sheet)
         if headers is not None:
-            sheet.append([sheet.header(h) for h in headers])
+            sheet.append([sheet.header(h) for h in headers], texts=headers)
         return sheet
 
     def close(self) -> None:
@@ -257,53 +330,69 @@ def _payer_measure(result: Result) -> list[tuple[str, str, Decimal]]:
 # --------------------------------------------------------------------------- sheets
 
 
+#: 汇总 is a document page: portrait, and always one page with its signature block
+SUMMARY_LAYOUT = printing.Layout(printing.A4, landscape=False, one_page=True)
+#: the widest tables (12 columns, long sentences) cannot print legibly on A4: A3 landscape at 10 pt
+WIDE_LAYOUT = printing.A3_LANDSCAPE
+SIGNATURE_HEIGHT = 26.0  # points: room to sign
+SUMMARY_WIDTHS = (22, 18, 52)
+
+
 def _summary(book: _Book, result: Result) -> None:
-    c = book.sheet("汇总", (24, 70, 18))
+    """A document page: labels in A, numbers in B; long texts (policy, SHA-256) are not wrapped and run on into
+    the empty C; signature lines across B:C."""
+    c = book.sheet("汇总", SUMMARY_WIDTHS, layout=SUMMARY_LAYOUT)
     t = result.totals
     p = result.policy
     label, money = c.label, c.money
-    c.append([c.styled_text(TITLE, "subsidy_title")])
-    c.append()
-    c.append([label("政策"), f"{p.number} {p.title}"])
-    c.append([label("有效期"), f"{p.validity_start.isoformat()} 至 {p.validity_end.isoformat()}"])
+
+    def spill(text: str) -> _Frag:
+        return c.styled_text(text, "subsidy_spill")
+
+    c.append([c.styled_text(TITLE, "subsidy_title")], height=26)
+    c.append([label("政策"), spill(f"{p.number} {p.title}")])
+    c.append([label("有效期"), spill(f"{p.validity_start.isoformat()} 至 {p.validity_end.isoformat()}")])
     c.append([label("核定年度"), result.year])
-    c.append([label("输入文件 SHA-256"), result.input_sha256])
+    c.append([label("输入文件 SHA-256"), spill(result.input_sha256)])
     c.append([label("核定总额"), money(t.payable, "subsidy_money_bold")])
     c.append([label("申报条数"), len(result.lines)])
-    c.append()
+    c.spacer()
     c.append([c.header("状态"), c.header("条数")])
     for s in STATUSES:
         c.append([STATUS_LABELS[s], int(t.by_status.get(s, 0))])
     for s, n in t.by_status.items():  # a status the labels do not know yet is still shown
         if s not in STATUS_LABELS:
             c.append([status_label(s), int(n)])
-    c.append()
+    c.spacer()
     c.append([c.header("出资财政"), c.header("金额")])
     for payer, amount in t.by_payer.items():
         c.append([payer, money(amount)])
     c.append([label("合计"), money(sum(map(fen, t.by_payer.values()), ZERO), "subsidy_money_bold")])
-    c.append()
+    c.spacer()
     c.append([c.header("条款"), c.header("金额")])
     for m in sorted(t.by_measure, key=_measure_key):
         c.append([_measure_label(m), money(t.by_measure[m])])
     c.append([label("合计"), money(sum(map(fen, t.by_measure.values()), ZERO), "subsidy_money_bold")])
-    c.append()
+    c.spacer()
     c.append([label("追缴合计"), money(t.clawback)])
     c.append([label("追缴条数"), len(result.clawbacks)])
     c.append([label("数据问题"), len(result.issues)])
-    for n in result.notices:
-        c.append([label("注意"), n.message])
-    c.append()
+    for n in result.notices:  # a sentence: wrapped across B:C (merged)
+        c.append([label("注意"), n.message], texts=[None, None], merge=2,
+                 height=printing.row_height(printing.line_count(n.message, sum(SUMMARY_WIDTHS[1:]))))
+    c.spacer()
     c.append([label("签字")])
     for who in ("经办人", "审核人", "负责人", "日期"):
-        c.append([label(who), c.blank("subsidy_sign")])
-        c.append()
+        c.append([label(who), c.blank("subsidy_sign"), c.blank("subsidy_sign")], height=SIGNATURE_HEIGHT)
 
 
 def _lines(book: _Book, result: Result) -> None:
     headers = ("申报编号", "统一社会信用代码", "企业", "奖励类别", "条款", "项目或证书名称", "标准金额", "核定金额",
                "状态", "原因", "出资财政", "来源")
-    c = book.sheet("奖励明细", (14, 22, 30, 22, 9, 28, 15, 15, 12, 50, 40, 14), headers, len(result.lines))
+    m = printing.money_width(ln.standard_amount for ln in result.lines)
+    widths = [10, 20, 16, 14, 7, 16, m, m, 9, 0, 20, 12]
+    widths[9] = int(WIDE_LAYOUT.usable_width() - sum(widths))  # 原因 takes the rest of the page
+    c = book.sheet("奖励明细", widths, headers, len(result.lines), layout=WIDE_LAYOUT)
     append, money = c.append, c.money
     step = 1000
     for i, ln in enumerate(result.lines, 1):
@@ -320,7 +409,11 @@ def _lines(book: _Book, result: Result) -> None:
 def _companies(book: _Book, result: Result) -> None:
     headers = ("统一社会信用代码", "企业", "注册地", "地方留成税收", "本年度已兑现", "申报合计", "应得合计(封顶前)",
                "核定合计", "是否封顶", "前提条件")
-    c = book.sheet("企业汇总", (22, 30, 10, 16, 15, 15, 17, 15, 10, 50), headers, len(result.companies))
+    m = printing.money_width(x for co in result.companies
+                             for x in (co.local_retained_tax, co.paid_in_year, co.requested, co.entitled))
+    widths = [20, 16, 7, m, m, m, m, m, 5, 0]
+    widths[9] = int(printing.A4_LANDSCAPE.usable_width() - sum(widths))
+    c = book.sheet("企业汇总", widths, headers, len(result.companies))
     money = c.money
     for co in result.companies:
         if co.preconditions:
@@ -337,7 +430,8 @@ def _companies(book: _Book, result: Result) -> None:
 
 def _treasuries(book: _Book, result: Result) -> None:
     rows = _payer_measure(result)
-    c = book.sheet("出资汇总", (20, 10, 18), ("出资财政", "条款", "金额"), len(rows))
+    c = book.sheet("出资汇总", (22, 12, printing.money_width([result.totals.payable], 16)),
+                   ("出资财政", "条款", "金额"), len(rows))
     subtotal: dict[str, Decimal] = {}
     for payer, m, amount in rows:
         c.append([payer, _measure_label(m), c.money(amount)])
@@ -359,7 +453,11 @@ def _guarantee(note: str) -> str:
 def _deposits(book: _Book, result: Result) -> None:
     headers = ("统一社会信用代码", "企业", "项目名称", "结算总额", "信用评价分", "比例", "原比例3%金额",
                "基准1.5%金额", "核定保证金", "节省", "说明", "状态")
-    c = book.sheet("质量保证金", (22, 30, 26, 17, 11, 9, 15, 15, 15, 14, 60, 10), headers, len(result.deposits))
+    big = printing.money_width(d.settlement_amount for d in result.deposits)
+    m = printing.money_width(d.old_deposit for d in result.deposits)
+    widths = [20, 22, 22, big, 7, 8, m, m, m, m, 0, 8]
+    widths[10] = int(WIDE_LAYOUT.usable_width() - sum(widths))
+    c = book.sheet("质量保证金", widths, headers, len(result.deposits), layout=WIDE_LAYOUT)
     money = c.money
     for d in result.deposits:
         c.append([
@@ -371,7 +469,9 @@ def _deposits(book: _Book, result: Result) -> None:
 
 def _clawbacks(book: _Book, result: Result) -> None:
     headers = ("统一社会信用代码", "企业", "奖励类别", "项目或证书名称", "奖励年度", "兑现日期", "金额", "应退财政", "原因")
-    c = book.sheet("追缴清单", (22, 30, 22, 28, 10, 12, 15, 36, 50), headers, len(result.clawbacks))
+    widths = [20, 16, 12, 14, 6, 11, printing.money_width(cb.amount for cb in result.clawbacks), 18, 0]
+    widths[8] = int(printing.A4_LANDSCAPE.usable_width() - sum(widths))
+    c = book.sheet("追缴清单", widths, headers, len(result.clawbacks))
     for cb in result.clawbacks:
         c.append([
             cb.credit_code, cb.company_name, cb.category_label, cb.subject, cb.reward_year, c.date(cb.paid_on),
@@ -380,13 +480,17 @@ def _clawbacks(book: _Book, result: Result) -> None:
 
 
 def _issues(book: _Book, result: Result) -> None:
-    c = book.sheet("数据问题", (14, 8, 22, 30, 70), ("表", "行", "列", "值", "问题"), len(result.issues))
+    widths = [12, 6, 20, 26, 0]
+    widths[4] = int(printing.A4_LANDSCAPE.usable_width() - sum(widths))
+    c = book.sheet("数据问题", widths, ("表", "行", "列", "值", "问题"), len(result.issues))
     for i in result.issues:
         c.append([i.sheet, i.row, i.column, i.value, i.message])
 
 
 def _interpretations(book: _Book, result: Result) -> None:
-    c = book.sheet("口径说明", (20, 50, 80), ("参数", "取值", "理由"), len(result.interpretations))
+    widths = [28, 36, 0]
+    widths[2] = int(printing.A4_LANDSCAPE.usable_width() - sum(widths))
+    c = book.sheet("口径说明", widths, ("参数", "取值", "理由"), len(result.interpretations))
     for i in result.interpretations:
         c.append([i.title, i.value_label, i.why])
     c.append()
@@ -436,7 +540,8 @@ def build(result: Result, *, advance: Callable[[int], None] | None = None) -> Wo
     """The unsaved write-only workbook (sheets already streamed to openpyxl's temp files).
 
     ``advance(n)`` is told as the 奖励明细 rows are written (a progress bar on large batches)."""
-    book = _Book()
+    p = result.policy
+    book = _Book(printing.heading(p.number, p.title, result.year, TITLE))
     book.advance = advance or (lambda n: None)
     book.wb.properties.creator = "subsidy"
     book.wb.properties.title = f"{TITLE} {result.year}"
@@ -471,9 +576,22 @@ def write_schedule(result: Result, path: str | os.PathLike[str], *,
 
     ``atomic=False``: ``path`` is already a temporary file of the caller's (subsidy.atomic.atomic_paths, which
     publishes it with others); an OSError then goes to the caller, who names the real target."""
-    if not atomic:
-        save(build(result, advance=advance), path)
-        return
-    with atomic_path(path) as tmp:
-        save(build(result, advance=advance), tmp)
+    token = _SCRATCH_DIR.set(os.path.dirname(os.path.abspath(path)))
+    try:
+        if not atomic:
+            _build_and_save(result, path, advance)
+            return
+        with atomic_path(path) as tmp:
+            _build_and_save(result, tmp, advance)
+    finally:
+        _SCRATCH_DIR.reset(token)
+
+
+def _build_and_save(result: Result, path: str | os.PathLike[str], advance: Callable[[int], None] | None) -> None:
+    wb = build(result, advance=advance)
+    try:
+        save(wb, path)
+    except BaseException:
+        _discard_temp_files(wb)  # whatever failed, the sheets' scratch files go with it
+        raise
 
