@@ -210,11 +210,13 @@ class _QuickArea:
         if prefixed:
             self.loose = True
             return
-        last = window.rfind(b'<row r="')
-        if last >= 0:
+        end = len(window)
+        while (last := window.rfind(b'<row r="', 0, end)) >= 0:  # the last row tag whole in the window
             m = _QUICK_ROW.match(window, last)
             if m:
                 self.max_row = max(self.max_row, int(m.group(1)))
+                break
+            end = last
         if not self.max_col:
             letters = {c for c, _ in _QUICK_CELL.findall(window)}
             if not letters:
