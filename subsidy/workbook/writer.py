@@ -153,6 +153,7 @@ class _Sheet:
         self._number_sid = f' s="{sid["subsidy_number"]}"'
         self.merges: list[str] = []
         self._seen: dict[tuple[str, float], tuple[str | None, int]] = {}  # (text, column capacity) → (cell, lines)
+        self._rows: list[str] = []  # rendered rows not written yet (see append)
 
     # ---- cells
 
@@ -216,7 +217,7 @@ class _Sheet:
                 out.append(f'<c r="{col}{r}"{v}')
             elif t is str:
                 # a text seen before in this column width is rendered and measured once (labels, statuses, the
-                # reasons most lines share): the memo is emptied when it holds _SEEN texts
+                # reasons most lines share): the memo keeps the first _SEEN texts it meets
                 known = seen.get((v, cap))
                 if known is None:
                     n = len(v)
@@ -229,9 +230,9 @@ class _Sheet:
                             n = ceil(w / cap) if w > cap else 1
                     else:
                         n = 1
-                    if len(seen) >= _SEEN:
-                        seen.clear()
-                    known = seen[(v, cap)] = (self._text(v), n)
+                    known = (self._text(v), n)
+                    if len(seen) < _SEEN:
+                        seen[(v, cap)] = known
                 frag, n = known
                 if n > lines:
                     lines = n
@@ -250,15 +251,23 @@ class _Sheet:
             ht = height
         out[0] = f'<row r="{r}" ht="{ht}" customHeight="1">' if ht else f'<row r="{r}">'
         out.append("</row>")
-        self.f.write("".join(out))
+        self._rows.append("".join(out))
+        if len(self._rows) >= 256:  # written a few hundred rows at a time: one encode and write for them all
+            self.flush()
+
+    def flush(self) -> None:
+        if self._rows:
+            self.f.write("".join(self._rows))
+            self._rows.clear()
 
     def spacer(self, height: float = 7.0) -> None:
         """An empty row a few points high (keeps a one-page sheet short)."""
         self.row_idx += 1
-        self.f.write(f'<row r="{self.row_idx}" ht="{height}" customHeight="1"/>')
+        self._rows.append(f'<row r="{self.row_idx}" ht="{height}" customHeight="1"/>')
 
     def close(self) -> None:
         if not self.f.closed:
+            self.flush()
             tail = self.tail
             if self.merges:  # <mergeCells> follows <sheetData> and <autoFilter> (CT_Worksheet's order)
                 merged = (f'<mergeCells count="{len(self.merges)}">'
