@@ -13,7 +13,8 @@ then runs, in turn and ``--repeat`` times (once from 1M claims up), each of thes
 * **peer** — the OpenFisca model of the core rules (``../shared/peers/openfisca_jdz``, run with its own venv):
   build (strings → arrays → simulation) + compute of N claims over N/4 companies of its own generated data;
 * **engine on the peer's data** — ``engine.assess`` alone on the peer's very claims and companies (its generator
-  is plain Python), so that the engine and the peer compute the same batch;
+  is plain Python), so that the engine and the peer compute the same batch; and the peer's plain-Python reference
+  of the same rules (``ref.py``: dicts, loops and Decimal, no explanations and no line objects) for scale;
 * **floor** — the unavoidable I/O: calamine reads every sheet and the project's own SpreadsheetML writer writes
   one 9-column row per claim (the tightest I/O we know); **floor (openpyxl)** — the same with openpyxl in
   write-only mode (the floor of the earlier measurements, kept so the history stays comparable);
@@ -309,6 +310,18 @@ t1 = time.perf_counter(); c1 = time.process_time()
 print(json.dumps({"peer": {"wall": t1 - t0, "cpu": c1 - c0}}))
 """
 
+#: the peer's plain-Python reference of the same rules (dicts, loops, Decimal: no explanation, no line objects)
+PLAIN = PEAK + """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+import gen, ref
+data = gen.generate(int(sys.argv[2]))
+t0 = time.perf_counter()
+companies, projects = ref.build(data)
+ref.compute(companies, projects)
+print(json.dumps({"plain": {"wall": time.perf_counter() - t0}}))
+"""
+
 CHILDREN = {"parts": child_parts, "calamine": child_calamine, "floor": child_floor, "peer-engine": child_peer_engine}
 
 
@@ -350,6 +363,7 @@ def measure(n: int, src: Path, work: Path, repeat: int, peer: tuple[Path, Path] 
         if peer is not None:
             m["peer"] = run_child([str(peer[0]), "-c", PEER, str(peer[1]), str(n)], work, cwd=peer[1])
             m["peer_engine"] = run_child(child_cmd("peer-engine", peer[1], n), work)
+            m["plain"] = run_child([PYTHON, "-c", PLAIN, str(peer[1]), str(n)], work)
         m["floor"] = run_child(child_cmd("floor", src, work / "floor.xlsx", n, "own"), work)
         m["floor_openpyxl"] = run_child(child_cmd("floor", src, work / "floor-openpyxl.xlsx", n, "openpyxl"), work)
         cmd = ["assess", str(src), "--year", str(YEAR), "-o", str(work / f"out-{n}.xlsx")]
@@ -408,6 +422,9 @@ def report(results: dict[int, list[dict]], peer_note: str, repeat: int) -> bool:
              times("peer", "peer") if has_peer else None, 2 if has_peer else None)
         line("`engine.assess`, this workbook", engine, "OpenFisca build + compute",
              times("peer", "peer") if has_peer else None, None)
+        line("`engine.assess`, the peer's data", [r["peer_engine"]["engine_peer_data"]["wall"] for r in rounds]
+             if has_peer else [float("nan")], "plain Decimal loop (peer's ref.py)",
+             times("plain", "plain") if has_peer else None, None)
         line("write the schedule", times("parts", "write"), "—", None, None)
         line("write the JSON", times("parts", "json"), "—", None, None)
         assess = [r["assess"]["process"] for r in rounds]

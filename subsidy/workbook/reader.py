@@ -774,7 +774,6 @@ class _Reader:
             code = self._company_problem(p) if not p.bad else INVALID_ROW
             if code is None:  # a good row of a good company
                 assert p.fields is not None
-                p.fields["credit_code"] = self.companies[p.code].credit_code  # one str object per company
                 if p.sheet == CLAIM:
                     claims.append(trusted(Claim, p.fields))
                 else:
@@ -844,8 +843,8 @@ class _Reader:
         fields = None
         if not r.bad:
             assert category is not None
-            fields = {  # Claim's fields in its order; the company's code is set once the company is known
-                "claim_id": claim_id, "credit_code": code, "category": category.code, "subject": subject,
+            fields = {  # Claim's fields in its order, the company's own str object for its code when it is known
+                "claim_id": claim_id, "credit_code": self.firm_code(code), "category": category.code, "subject": subject,
                 "approved_on": approved, "other_policy_name": other_name, "other_policy_amount": other_amount,
                 "other_policy_paid": other_paid, "sheet": CLAIM, "row": n,
             }
@@ -889,7 +888,7 @@ class _Reader:
         fields = None
         if not r.bad:
             fields = {
-                "claim_id": claim_id, "credit_code": code, "mode": mode, "qualification": qualification,
+                "claim_id": claim_id, "credit_code": self.firm_code(code), "mode": mode, "qualification": qualification,
                 "recognised_on": recognised, "fiscal_contribution": fiscal, "sheet": HQ, "row": n,
             }
         return _Pending(HQ, n, claim_id, code, self.hq_label, "", r.bad, fields)
