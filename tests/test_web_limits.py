@@ -221,3 +221,38 @@ def test_no_form_input_ends_in_a_server_error(client, year, score, tax, amount, 
             "dep_project": "甲楼", "dep_amount": amount, "hq_date": date, "hq_contribution": amount}
     assert client.post("/check", data=form).status_code in (200, 400)
     assert client.get("/deposit", params={"amount": amount, "score": score}).status_code in (200, 400)
+
+
+# --------------------------------------------------------------------------- serve
+
+
+def test_serve_runs_one_worker_per_core_by_default_each_building_its_app(monkeypatch, capsys, tmp_path):
+    import os
+
+    import uvicorn
+
+    from subsidy.cli import main
+    from subsidy.web import ENV_CONFIG, ENV_POLICY, app_from_environment
+
+    ran = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: ran.update(app=app, **kw))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    monkeypatch.setenv(ENV_CONFIG, "")  # restored after the test: serve sets both for its workers
+    monkeypatch.setenv(ENV_POLICY, "")
+    cfg = tmp_path / "口径.toml"
+    cfg.write_text("min_credit_score = 75\n", encoding="utf-8")
+    assert main(["serve", "--port", "8123", "--config", str(cfg)]) == 0
+    assert ran["app"] == "subsidy.web:app_from_environment" and ran["factory"] is True
+    assert ran["workers"] == 3 and ran["port"] == 8123
+    assert os.environ[ENV_CONFIG] == str(cfg.resolve()) and os.environ[ENV_POLICY] == "jdz-2023"
+    assert "（3 个进程；按 Ctrl+C 停止）" in capsys.readouterr().out
+    app = app_from_environment()  # what each worker builds: the same 口径
+    assert TestClient(app).get("/policy").status_code == 200
+
+
+@pytest.mark.parametrize("workers", ["0", "65"])
+def test_serve_refuses_a_bad_number_of_workers_in_one_chinese_line(capsys, workers):
+    from subsidy.cli import main
+
+    assert main(["serve", "--workers", workers]) == 2
+    assert capsys.readouterr().err == f"错误：进程数“{workers}”无效（应为 1–64）\n"
