@@ -35,6 +35,7 @@ from .engine import payout_key
 from .errors import SubsidyError, UnreadableInput
 from .export import unreadable_rows
 from .models import Batch, Claim, Company, DepositRow, HqClaim, Payout
+from .paths import same_file
 from .policy import PolicyPack
 from .text import natural_key, norm_label, norm_subject
 from .workbook.application import COLUMNS, ApplicationRows, fact_text, facts
@@ -130,7 +131,7 @@ def collect(args: Sequence[Path], *, output: Path | None = None) -> tuple[list[P
                 found.append(Path(root) / n)
         for p in sorted(found, key=lambda p: natural_key(str(p))):
             n = p.name
-            if output is not None and _same(p, output):
+            if output is not None and same_file(p, output):
                 skipped.append(Skipped(str(p), "本次合并的输出文件"))
             elif n.startswith("~$"):
                 skipped.append(Skipped(str(p), "Excel 打开文件时生成的临时文件"))
@@ -142,20 +143,11 @@ def collect(args: Sequence[Path], *, output: Path | None = None) -> tuple[list[P
                 skipped.append(Skipped(str(p), "不是 Excel 工作簿（.xlsx）"))
     unique: list[Path] = []
     for p in files:
-        if any(_same(p, q) for q in unique):
+        if any(same_file(p, q) for q in unique):
             skipped.append(Skipped(str(p), "重复给出的文件，只读一次"))
         else:
             unique.append(p)
     return sorted(unique, key=lambda p: natural_key(str(p))), skipped
-
-
-def _same(a: Path, b: Path) -> bool:
-    try:
-        if a.exists() and b.exists():
-            return os.path.samefile(a, b)
-    except OSError:
-        pass
-    return os.path.realpath(a) == os.path.realpath(b)
 
 
 # --------------------------------------------------------------------------- reading

@@ -76,7 +76,8 @@ class Out:
     replace: bool = True  # an existing file may be replaced (False: refuse unless forced)
 
 
-def _same(a: Path, b: Path) -> bool:
+def same_file(a: Path, b: Path) -> bool:
+    """The same file: by inode when both exist (a hard link, a symlink), else by resolved path."""
     try:
         if a.exists() and b.exists():
             return os.path.samefile(a, b)
@@ -95,11 +96,11 @@ def check_outputs(outputs: list[Out], *, inputs: dict[str, str | os.PathLike[str
         if o.xlsx and p.suffix.lower() != ".xlsx":
             raise OutputError(f"{o.option} 的输出文件“{p}”应以 .xlsx 结尾（输出的是 Excel 工作簿）")
         for opt, q in ins:
-            if _same(p, q):
+            if same_file(p, q):
                 raise OutputError(f"{o.option} 的输出文件“{p}”就是输入文件（{opt}），写出会覆盖输入，请换一个文件名")
         if not o.replace and not force and (p.exists() or p.is_symlink()):
             raise OutputError(f"文件“{p}”已存在，未覆盖（确需覆盖请加 --force）")
     for i, (a, p) in enumerate(outs):
         for b, q in outs[i + 1:]:
-            if _same(p, q):
+            if same_file(p, q):
                 raise OutputError(f"{a.option} 与 {b.option} 是同一个文件“{p}”，后写的会覆盖先写的，请分别指定")

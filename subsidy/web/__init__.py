@@ -187,8 +187,9 @@ def create_app(*, policy: str = "jdz-2023", config: Path | None = None, max_uplo
         form = FormData(values={"year": str(dt.date.today().year), "region": "", "accident": "无"})
         return check_page(request, form)
 
-    @app.post("/check", response_class=HTMLResponse)
-    async def check(request: Request) -> HTMLResponse:
+    async def checked_form(request: Request):
+        """The posted form, parsed and self-checked: (raw fields, form, parsed, result page fields) — or the form
+        page again (400) naming what is wrong."""
         from ..selfcheck import self_check
 
         raw = await _form_fields(request)
@@ -200,26 +201,28 @@ def create_app(*, policy: str = "jdz-2023", config: Path | None = None, max_uplo
         if errors or parsed.batch is None:
             return check_page(request, form, 400, errors=errors)
         sc = self_check(parsed.batch, parsed.credit_code, year=parsed.year, pack=pack, params=prm)
-        return check_page(request, form, sc=sc, today=dt.date.today(), checked=form.digest(),
-                          exportable=_exportable(form, parsed))
+        shown = dict(sc=sc, today=dt.date.today(), checked=form.digest(), exportable=_exportable(form, parsed))
+        return raw, form, parsed, shown
+
+    @app.post("/check", response_class=HTMLResponse)
+    async def check(request: Request) -> HTMLResponse:
+        got = await checked_form(request)
+        if isinstance(got, Response):
+            return got
+        _, form, _, shown = got
+        return check_page(request, form, **shown)
 
     @app.post("/export")
     async def export(request: Request) -> Response:
         """下载申报表: the form re-posted from the result page, answered with the company's application file —
         only when it is the form the result on the page was computed from (else the page again, recomputed)."""
         from ..export import ExportRefused, company_file, export_bytes
-        from ..selfcheck import self_check
 
-        raw = await _form_fields(request)
-        form = FormData.from_multi(raw.getlist, raw.get)
-        parsed = parse_form(form, pack)
-        errors = list(parsed.errors)
-        if parsed.year is not None and not YEAR_MIN <= parsed.year <= YEAR_MAX:
-            errors.append(f"核定年度“{parsed.year}”无效（应为 {YEAR_MIN}–{YEAR_MAX} 之间的年份）")
-        if errors or parsed.batch is None:
-            return check_page(request, form, 400, errors=errors)
-        sc = self_check(parsed.batch, parsed.credit_code, year=parsed.year, pack=pack, params=prm)
-        again = dict(sc=sc, today=dt.date.today(), checked=form.digest(), exportable=_exportable(form, parsed))
+        got = await checked_form(request)
+        if isinstance(got, Response):
+            return got
+        raw, form, parsed, again = got
+        sc = again["sc"]
         if str(raw.get("checked") or "") != form.digest():
             return check_page(request, form, 409, **again, export_error=(
                 "表单在自查之后有改动：已按现在填写的内容重新自查，请核对下面的结果，再点“下载申报表”"))
