@@ -168,6 +168,17 @@ def test_a_whole_score_from_a_number_cell_reads_without_a_decimal_point():
     assert str(parse_score(85.0)) == "85" and str(parse_score("79.50")) == "79.50"
 
 
+def test_a_score_read_again_reads_as_the_first_time_and_zero_keeps_its_sign_apart():
+    """parse_score remembers the scores it read (issue 12); 0 and -0.0 are equal keys that read differently, so
+    neither is remembered: each reads as it would alone, in any order."""
+    from subsidy.workbook.cells import _parse_score
+
+    values = [85, 85.0, "85", "85分", 92.5, "79.50", -3.0, -3, "0", "-0", 0, -0.0, 0.0, -0.0, 0]
+    for v in values * 2:
+        assert str(parse_score(v)) == str(_parse_score(v)), v
+    assert str(parse_score(-0.0)) == "-0" and str(parse_score(0)) == "0"
+
+
 def test_the_template_amount_columns_prompt_but_never_refuse_what_the_reader_reads(tmp_path):
     """12.5万 and 1.2亿 are amounts for the reader (and 填表说明 says so): no blocking number-only rule on them."""
     import openpyxl

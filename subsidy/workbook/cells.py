@@ -195,9 +195,11 @@ def _parse_date(v: object) -> dt.date:
 #: values already parsed → their result, so that 100k cells holding a few hundred distinct dates or amounts parse
 #: each once (and share one object). Keys are int, float and str values only: equal keys of those types always
 #: parse to the same result (1 and 1.0 are both 1.00; a bool, equal to 1, is refused before the lookup by type).
-#: Only successes are kept; each table is emptied when it grows past _REMEMBER entries.
+#: Scores are kept for non-zero keys only (0 reads as 0, -0.0 as -0: equal keys, different results). Only
+#: successes are kept; each table is emptied when it grows past _REMEMBER entries.
 _AMOUNTS: dict[object, Decimal] = {}
 _DATES: dict[object, dt.date] = {}
+_SCORES: dict[object, Decimal] = {}
 _REMEMBER = 4096
 
 
@@ -231,6 +233,17 @@ def parse_bool(v: object) -> bool:
 
 def parse_score(v: object) -> Decimal | None:
     """信用评价分: a number up to 100, negative allowed (deductions have no floor); blank = not scored."""
+    t = type(v)
+    if (t is int or t is float or t is str) and v:  # a few hundred distinct scores, each read once (_remember)
+        found = _SCORES.get(v)
+        if found is not None:
+            return found
+        d = _parse_score(v)
+        return d if d is None else _remember(_SCORES, v, d)
+    return _parse_score(v)
+
+
+def _parse_score(v: object) -> Decimal | None:
     if is_blank(v):
         return None
     t = type(v)
