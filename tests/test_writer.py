@@ -363,3 +363,56 @@ def test_a_notice_on_the_summary_spans_two_columns_and_is_as_tall_as_its_sentenc
         printing.row_height(printing.line_count(n.message, width)) for n in notices]
     heights = [ws.row_dimensions[r].height or 15 for r in range(1, ws.max_row + 1)]
     assert sum(heights) <= printing.A4_PORTRAIT.usable_height_pt
+
+
+#: texts that need something done to them: removed characters, escapes, xml:space, the quote prefix, line breaks,
+#: widths that wrap
+ODD_TEXTS = ["=1+1", " lead", "trail ", "a&b<c>d", "x\x01y", "\x02", "第一行\n第二行", "很长的中文项目名称" * 6, "plain",
+             "@x", "-1", "+1", "\u3000全角空格", "tab\tinside", "cr\rinside", "ascii text long enough to wrap twice"]
+
+
+def _cells(xml: str, row: int) -> dict[str, str]:
+    """column letter → the cell's XML after its reference, for one row of a sheet part."""
+    import re
+
+    body = re.search(rf'<row r="{row}"[^>]*>(.*?)</row>', xml, re.S).group(1)
+    return {m.group(1): m.group(2) for m in re.finditer(rf'<c r="([A-Z]+){row}"(.*?</c>|[^>]*/>)', body, re.S)}
+
+
+def test_a_column_whose_texts_never_repeat_writes_every_text_as_a_remembered_column_does(tmp_path):
+    """The writer stops remembering a column whose texts do not repeat (申报编号: each row its own) and writes its
+    plain texts directly: every text, odd ones included, must come out as the remembered column writes it."""
+    import zipfile
+
+    book = writer._Book()
+    s = book.sheet("t", [12, 12], ["甲", "乙"], 0)
+    for i in range(2000):
+        s.append([f"编号{i}", "同一段文字"])
+    assert s._memos[0].off and not s._memos[1].off
+    first = s.row_idx + 1
+    for text in ODD_TEXTS:
+        s.append([text, text])
+    book.close()
+    path = tmp_path / "t.xlsx"
+    writer.save(book.wb, path)
+    with zipfile.ZipFile(path) as z:
+        [part] = [n for n in z.namelist() if n.startswith("xl/worksheets/")]
+        xml = z.read(part).decode()
+    for row, text in enumerate(ODD_TEXTS, start=first):
+        cells = _cells(xml, row)
+        assert cells.get("A") == cells.get("B"), text
+    assert _cells(xml, first)["A"].endswith("<t>=1+1</t></is></c>") and "quotePrefix" not in _cells(xml, first)["A"]
+    wb = openpyxl.load_workbook(path)
+    ws = wb["t"]
+    got = [ws.cell(r, 1).value for r in range(first, first + len(ODD_TEXTS))]
+    assert got == [t.replace("\x01", "").replace("\x02", "") or None for t in ODD_TEXTS]
+    assert ws.cell(first, 1).quotePrefix and ws.cell(first + 2, 1).value == "trail "
+
+
+def test_an_amount_shared_by_many_rows_is_written_as_each_row_alone_would_write_it():
+    book = writer._Book()
+    s = book.sheet("t", [12], ["甲"], 0)
+    for x in (Decimal("5"), Decimal("5.00"), Decimal("5.000"), Decimal("-0.00"), Decimal("0.00"), Decimal("0"),
+              Decimal("1.005"), Decimal("1.005"), 7):
+        assert s.money(x) == f' t="n" s="{s.sid["subsidy_money"]}"><v>{writer.fen(x):f}</v></c>', x
+    book.discard()

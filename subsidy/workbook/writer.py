@@ -63,6 +63,8 @@ TITLE = "奖励明细表"
 #: no clock is read: document properties and zip entries carry this fixed time
 FIXED_TIME = dt.datetime(2000, 1, 1)
 _RISKY_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+#: the first characters that keep a printable text from being written as it is (quote prefix, xml:space)
+_PLAIN_NOT_FIRST = frozenset("=+-@ ")
 
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _THIN = Side(style="thin", color="808080")
@@ -112,12 +114,50 @@ _COLUMNS = tuple(get_column_letter(i) for i in range(1, 64))
 #: zlib level of the package: 3 deflates 100k lines' 110 MB of XML in 0.5 s to 13 MB; the default 6 takes 1.2 s
 #: for 11 MB (issue 12)
 COMPRESS_LEVEL = 3
-#: texts a sheet remembers rendered at once (see _Sheet.append)
-_SEEN = 8192
+#: texts a column remembers rendered at once, and the misses after which a column is judged (see _Memo)
+_SEEN = 4096
+_TRIAL = 512
 _NO_WRAP = (1e9,) * len(_COLUMNS)
 #: the elements that follow <mergeCells> in a worksheet (pageMargins is always written)
 _AFTER_MERGES = ("phoneticPr", "conditionalFormatting", "dataValidations", "hyperlinks", "printOptions",
                  "pageMargins")
+
+
+class _Memo(dict):
+    """One column's texts → (rendered cell, printed lines): a text seen before in the column is rendered and
+    measured once. It keeps the first _SEEN texts it meets; a column whose texts seldom repeat (申报编号, 来源: each
+    row its own) is no longer remembered once more than half of its first rows missed (_TRIAL misses within
+    2 × _TRIAL rows), so that it holds no memory for nothing. What is remembered never changes what is written."""
+
+    __slots__ = ("misses", "off")
+
+    def __init__(self, *, off: bool = False) -> None:
+        super().__init__()
+        self.misses = 0
+        self.off = off
+
+    def miss(self, text: str, known: tuple[str | None, int], row: int) -> None:
+        if self.off:
+            return
+        self.misses += 1
+        if self.misses == _TRIAL and row < 2 * _TRIAL:
+            self.off = True
+            self.clear()
+        elif len(self) < _SEEN:
+            self[text] = known
+
+
+#: a row sized by its ``texts`` (headers, labels) remembers nothing
+_NO_MEMOS = tuple(_Memo(off=True) for _ in _COLUMNS)
+#: printed lines → the row tag's height attributes
+_HEIGHTS: dict[int, str] = {}
+
+
+def _height(lines: int) -> str:
+    found = _HEIGHTS.get(lines)
+    if found is None:
+        found = _HEIGHTS[lines] = f' ht="{printing.row_height(lines)}" customHeight="1"'
+    return found
 
 
 class _Sheet:
@@ -152,8 +192,9 @@ class _Sheet:
         self._quoted_sid = f' s="{sid["subsidy_text_quoted"]}"'
         self._number_sid = f' s="{sid["subsidy_number"]}"'
         self.merges: list[str] = []
-        self._seen: dict[tuple[str, float], tuple[str | None, int]] = {}  # (text, column capacity) → (cell, lines)
-        self._rows: list[str] = []  # rendered rows not written yet (see append)
+        self._memos = tuple(_Memo() for _ in _COLUMNS)  # per column: text → (cell, lines)
+        self._moneys: dict[Decimal, _Frag] = {}  # amount → its cell (see money)
+        self._rows: list[str] = []  # rendered rows not written yet, in pieces (see append)
 
     # ---- cells
 
@@ -167,7 +208,17 @@ class _Sheet:
         return _Frag(f' t="n" s="{self.sid[style]}"><v>{v}</v></c>')
 
     def money(self, x: Decimal | None, style: str = "subsidy_money") -> _Frag | None:
-        return None if x is None else _Frag(f' t="n" s="{self.sid[style]}"><v>{fen(x):f}</v></c>')
+        if x is None:
+            return None
+        if x and style == "subsidy_money":  # the amounts many rows share, rendered once (not 0: 0.00 and -0.00
+            # are equal keys written differently)
+            found = self._moneys.get(x)
+            if found is None:
+                found = _Frag(f' t="n" s="{self.sid[style]}"><v>{fen(x):f}</v></c>')
+                if len(self._moneys) < _SEEN:
+                    self._moneys[x] = found
+            return found
+        return _Frag(f' t="n" s="{self.sid[style]}"><v>{fen(x):f}</v></c>')
 
     def date(self, d: dt.date) -> _Frag:
         return self.number(to_excel(d), "subsidy_date")
@@ -190,6 +241,20 @@ class _Sheet:
         style = self._quoted_sid if s.startswith(_RISKY_START) else self._text_sid
         return f' t="inlineStr"{style}><is><t{space}>{_escape(s)}</t></is></c>'
 
+    def _measured(self, v: str, cap: float) -> tuple[str | None, int]:
+        """A text cell rendered (None: nothing left once illegal characters are removed) and the printed lines it
+        takes in a column holding ``cap`` units (printing.lines_in, with its first test inlined)."""
+        n = len(v)
+        if n * 2 > cap or "\n" in v:  # else it fits on one line even if every character were wide
+            if "\n" in v:
+                n = printing.lines_in(v, cap)
+            else:
+                w = n if v.isascii() else (n + len(v.encode("utf-8", "surrogatepass"))) >> 1
+                n = ceil(w / cap) if w > cap else 1
+        else:
+            n = 1
+        return self._text(v), n
+
     # ---- rows
 
     def append(self, values: Sequence[Any] = (), *, texts: Sequence[str | None] | None = None,
@@ -204,55 +269,77 @@ class _Sheet:
         if merge > 1:
             first = len(values)
             self.merges.append(f"{_COLUMNS[first - 1]}{r}:{_COLUMNS[first + merge - 2]}{r}")
-        out = [""]
+        # the row's pieces go straight into the buffer of rows not written yet; its start tag, known once every
+        # cell is measured, takes the place kept for it
+        out = self._rows
+        at = len(out)
+        out.append("")
         lines = 1
-        lines_in = printing.lines_in
-        caps = self.caps if texts is None else _NO_WRAP
-        seen = self._seen
-        for col, cap, v in zip(_COLUMNS, caps, values):
-            if v is None or v == "":
-                continue
-            t = type(v)
-            if t is _Frag:
-                out.append(f'<c r="{col}{r}"{v}')
-            elif t is str:
-                # a text seen before in this column width is rendered and measured once (labels, statuses, the
-                # reasons most lines share): the memo keeps the first _SEEN texts it meets
-                known = seen.get((v, cap))
-                if known is None:
+        if texts is None:
+            caps, memos = self.caps, self._memos
+        else:
+            caps, memos = _NO_WRAP, _NO_MEMOS
+        ref = f"{r}\""
+        text_sid = self._text_sid
+        for col, cap, memo, v in zip(_COLUMNS, caps, memos, values):
+            t = v.__class__
+            if t is str:
+                if not v:
+                    continue
+                # a text seen before in this column is rendered and measured once (labels, statuses, the reasons
+                # most lines share): see _Memo
+                known = memo.get(v)
+                if known is not None:
+                    frag, n = known
+                    if n > lines:
+                        lines = n
+                    if frag is not None:
+                        out.append(f'<c r="{col}{ref}{frag}')
+                    continue
+                if memo.off and v.isprintable() and v[0] not in _PLAIN_NOT_FIRST and v[-1] != " " \
+                        and "&" not in v and "<" not in v and ">" not in v:
+                    # a text no other row repeats, and plain (nothing to remove, escape, preserve or quote):
+                    # _measured inlined, rendered as _text renders it (printable text has no white space but " ")
                     n = len(v)
-                    if n * 2 > cap or "\n" in v:  # else it fits on one line even if every character were wide
-                        # printing.line_count inlined (this runs for every text of 100k rows)
-                        if "\n" in v:
-                            n = lines_in(v, cap)
-                        else:
-                            w = n if v.isascii() else (n + len(v.encode("utf-8", "surrogatepass"))) >> 1
-                            n = ceil(w / cap) if w > cap else 1
-                    else:
-                        n = 1
-                    known = (self._text(v), n)
-                    if len(seen) < _SEEN:
-                        seen[(v, cap)] = known
+                    if n * 2 > cap:
+                        w = n if v.isascii() else (n + len(v.encode("utf-8", "surrogatepass"))) >> 1
+                        if w > cap:
+                            n = ceil(w / cap)
+                            if n > lines:
+                                lines = n
+                    out.append(f'<c r="{col}{ref} t="inlineStr"{text_sid}><is><t>{v}</t></is></c>')
+                    continue
+                known = self._measured(v, cap)
+                memo.miss(v, known, r)
                 frag, n = known
                 if n > lines:
                     lines = n
                 if frag is not None:
-                    out.append(f'<c r="{col}{r}"{frag}')
-            elif t is int or t is Decimal:
-                out.append(f'<c r="{col}{r}" t="n"{self._number_sid}><v>{v:f}</v></c>' if t is Decimal
-                           else f'<c r="{col}{r}" t="n"{self._number_sid}><v>{v}</v></c>')
+                    out.append(f'<c r="{col}{ref}{frag}')
+            elif t is _Frag:
+                if v:
+                    out.append(f'<c r="{col}{ref}{v}')
+            elif v is None:
+                continue
+            elif t is int:
+                out.append(f'<c r="{col}{ref} t="n"{self._number_sid}><v>{v}</v></c>')
+            elif t is Decimal:
+                out.append(f'<c r="{col}{ref} t="n"{self._number_sid}><v>{v:f}</v></c>')
             else:
                 raise TypeError(f"cell value of type {t.__name__}")
-        for cap, text in zip(self.caps, texts or ()):
-            if text:
-                lines = max(lines, lines_in(text, cap))
-        ht = printing.row_height(lines) if lines > 1 else None
-        if height is not None and (ht is None or height > ht):
-            ht = height
-        out[0] = f'<row r="{r}" ht="{ht}" customHeight="1">' if ht else f'<row r="{r}">'
+        if texts is not None:
+            for cap, text in zip(self.caps, texts):
+                if text:
+                    lines = max(lines, printing.lines_in(text, cap))
+        if height is None:
+            out[at] = f'<row r="{r}">' if lines == 1 else f'<row r="{r}"{_height(lines)}>'
+        else:
+            ht = printing.row_height(lines) if lines > 1 else None
+            if ht is None or height > ht:
+                ht = height
+            out[at] = f'<row r="{r}" ht="{ht}" customHeight="1">' if ht else f'<row r="{r}">'
         out.append("</row>")
-        self._rows.append("".join(out))
-        if len(self._rows) >= 256:  # written a few hundred rows at a time: one encode and write for them all
+        if len(out) >= 4096:  # written a few hundred rows at a time: one encode and write for them all
             self.flush()
 
     def flush(self) -> None:
@@ -276,6 +363,8 @@ class _Sheet:
                 tail = tail[:at] + merged + tail[at:]
             self.f.write(tail)
             self.f.close()
+            self._memos = ()
+            self._moneys = {}
 
 
 class _Book:
