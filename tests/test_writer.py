@@ -5,6 +5,8 @@ import os
 from decimal import Decimal
 
 import openpyxl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import pytest
 from sample_result import big_result, hostile_result, sample_result
 
@@ -368,7 +370,8 @@ def test_a_notice_on_the_summary_spans_two_columns_and_is_as_tall_as_its_sentenc
 #: texts that need something done to them: removed characters, escapes, xml:space, the quote prefix, line breaks,
 #: widths that wrap
 ODD_TEXTS = ["=1+1", " lead", "trail ", "a&b<c>d", "x\x01y", "\x02", "第一行\n第二行", "很长的中文项目名称" * 6, "plain",
-             "@x", "-1", "+1", "\u3000全角空格", "tab\tinside", "cr\rinside", "ascii text long enough to wrap twice"]
+             "@x", "-1", "+1", "\u3000全角空格", "tab\tinside", "cr\rinside", "ascii text long enough to wrap twice", "R&D",
+             "a > b", "x < y"]
 
 
 def _cells(xml: str, row: int) -> dict[str, str]:
@@ -415,4 +418,42 @@ def test_an_amount_shared_by_many_rows_is_written_as_each_row_alone_would_write_
     for x in (Decimal("5"), Decimal("5.00"), Decimal("5.000"), Decimal("-0.00"), Decimal("0.00"), Decimal("0"),
               Decimal("1.005"), Decimal("1.005"), 7):
         assert s.money(x) == f' t="n" s="{s.sid["subsidy_money"]}"><v>{writer.fen(x):f}</v></c>', x
+    book.discard()
+
+
+def _sheet_rows(book: "writer._Book", sheet: "writer._Sheet") -> str:
+    """The <sheetData> of one sheet as written."""
+    import re
+
+    sheet.close()
+    with open(sheet.path, encoding="utf-8") as f:
+        return re.search(r"<sheetData>(.*)</sheetData>", f.read(), re.S).group(1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 9), min_size=4, max_size=4), min_size=1, max_size=600),
+       st.integers(1, 700))
+def test_rows_written_a_batch_at_a_time_are_the_rows_written_one_by_one(picks, batch):
+    """extend (the many-row sheets' path: a column at a time, texts that never repeat rendered in one pass) writes
+    what append writes row by row: odd texts, blanks, rendered cells, None, a column of numbers (then row by
+    row), texts repeated within one batch, columns remembered and columns whose texts never repeat."""
+    book = writer._Book()
+    one, many = (book.sheet(name, [10, 14, 30, 8], ["甲", "乙", "丙", "丁"], len(picks)) for name in ("a", "b"))
+    frags = [one.money(Decimal("12.50")), one.number(3), None, one.blank("subsidy_sign")]
+    # first rows enough for a column of texts that never repeat to be judged as one (writer._Memo)
+    rows: list[list] = [[f"编号-{i}", "甲建设", f"项目{i}号楼", None] for i in range(2 * writer._TRIAL)]
+    for i, (a, b, c, d) in enumerate(picks, start=len(rows)):
+        rows.append([
+            # texts that never repeat, now and then an odd one
+            f"编号-{i}" if a < 8 else ODD_TEXTS[(a + i) % len(ODD_TEXTS)],
+            ["甲建设", "", "=SUM(A1)", "很长很长的企业名称有限责任公司"][b % 4],  # texts that repeat
+            ODD_TEXTS[(c * 7 + i) % len(ODD_TEXTS)] if c > 6 else f"项目{i % 300}号楼",
+            frags[d % 4] if d < 8 else (7 if d == 8 else "否"),  # numbers only now and then
+        ])
+    for row in rows:
+        one.append(row)
+    for start in range(0, len(rows), batch):
+        many.extend(rows[start:start + batch])
+    assert _sheet_rows(book, many) == _sheet_rows(book, one)
+    assert many.row_idx == one.row_idx
     book.discard()

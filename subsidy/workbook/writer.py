@@ -117,6 +117,8 @@ COMPRESS_LEVEL = 3
 #: texts a column remembers rendered at once, and the misses after which a column is judged (see _Memo)
 _SEEN = 4096
 _TRIAL = 512
+#: rows a many-row sheet hands to _Sheet.extend at a time
+_BATCH = 512
 _NO_WRAP = (1e9,) * len(_COLUMNS)
 #: the elements that follow <mergeCells> in a worksheet (pageMargins is always written)
 _AFTER_MERGES = ("phoneticPr", "conditionalFormatting", "dataValidations", "hyperlinks", "printOptions",
@@ -145,6 +147,20 @@ class _Memo(dict):
             self.clear()
         elif len(self) < _SEEN:
             self[text] = known
+
+
+#: the kinds of value extend renders a column of at once: rendered cells and None; texts
+_RENDERED = frozenset({_Frag, type(None)})
+_TEXT = {str}
+#: a blank text: no cell, one line
+_BLANK = (None, 1)
+
+
+def _plain_lines(v: str, cap: float) -> int:
+    """The printed lines of a printable text that may not fit one line (_Sheet._measured's second branch)."""
+    n = len(v)
+    w = n if v.isascii() else (n + len(v.encode("utf-8", "surrogatepass"))) >> 1
+    return ceil(w / cap) if w > cap else 1
 
 
 #: a row sized by its ``texts`` (headers, labels) remembers nothing
@@ -347,6 +363,75 @@ class _Sheet:
             self.f.write("".join(self._rows))
             self._rows.clear()
 
+    def extend(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Rows of one length, each written exactly as ``append(row)`` writes it, a column at a time: the path of
+        the sheets with a row per claim, company or deposit. A column of texts (blank ones included) or of
+        rendered cells and None is rendered in one pass; any other mix makes the rows go through append one by
+        one."""
+        if not rows:
+            return
+        if len({len(row) for row in rows}) != 1:
+            for row in rows:
+                self.append(row)
+            return
+        first = self.row_idx + 1
+        refs = [f'{r}"' for r in range(first, first + len(rows))]
+        cells: list[list[str]] = []
+        widths: list[list[int]] = []
+        for col, cap, memo, values in zip(_COLUMNS, self.caps, self._memos, zip(*rows)):
+            kinds = set(map(type, values))
+            if kinds <= _RENDERED:
+                cells.append([f'<c r="{col}{ref}{v}' if v else "" for ref, v in zip(refs, values)])
+            elif kinds == _TEXT:
+                pieces, lines = self._texts(col, cap, memo, values, refs, first)
+                cells.append(pieces)
+                widths.append(lines)
+            else:
+                for row in rows:
+                    self.append(row)
+                return
+        self.row_idx += len(rows)
+        lines = map(max, zip(*widths)) if widths else (1 for _ in rows)
+        tags = [f'<row r="{r}">' if n == 1 else f'<row r="{r}"{_height(n)}>'
+                for r, n in zip(range(first, self.row_idx + 1), lines)]
+        out = self._rows
+        for row in zip(tags, *cells):
+            out.extend(row)
+            out.append("</row>")
+        if len(out) >= 4096:
+            self.flush()
+
+    def _texts(self, col: str, cap: float, memo: _Memo, values: Sequence[str], refs: list[str],
+               first: int) -> tuple[list[str], list[int]]:
+        """One column of texts for extend: each text's cell (or "") and printed lines, as append renders it."""
+        if memo.off:
+            joined = "".join(values)
+            if joined.isprintable() and "&" not in joined and "<" not in joined and ">" not in joined \
+                    and not {v[:1] for v in values} & _PLAIN_NOT_FIRST and " " not in {v[-1:] for v in values}:
+                # texts no other row repeats, all plain (nothing to remove, escape, preserve or quote): rendered
+                # as _text renders them, measured as _measured measures them (printable: no line break)
+                sid = self._text_sid
+                return ([f'<c r="{col}{ref} t="inlineStr"{sid}><is><t>{v}</t></is></c>' if v else ""
+                         for ref, v in zip(refs, values)],
+                        [1 if (n := len(v)) * 2 <= cap  # _plain_lines, inlined
+                         else 1 if (w := n if v.isascii() else (n + len(v.encode("utf-8", "surrogatepass"))) >> 1)
+                         <= cap else ceil(w / cap) for v in values])
+            known: list = [None] * len(values)
+        else:
+            known = list(map(memo.get, values))
+        for i, k in enumerate(known):
+            if k is None:
+                v = values[i]
+                if not v:
+                    known[i] = _BLANK
+                elif (k := memo.get(v)) is not None:  # met earlier in this same batch
+                    known[i] = k
+                else:
+                    k = known[i] = self._measured(v, cap)
+                    memo.miss(v, k, first + i)
+        return ([f'<c r="{col}{ref}{k[0]}' if k[0] is not None else "" for ref, k in zip(refs, known)],
+                [k[1] for k in known])
+
     def spacer(self, height: float = 7.0) -> None:
         """An empty row a few points high (keeps a one-page sheet short)."""
         self.row_idx += 1
@@ -508,7 +593,8 @@ def _lines(book: _Book, result: Result) -> None:
     widths = [10, 20, 16, 14, 7, 16, m, m, 9, 0, 20, 12]
     widths[9] = int(WIDE_LAYOUT.usable_width() - sum(widths))  # 原因 takes the rest of the page
     c = book.sheet("奖励明细", widths, headers, len(result.lines), layout=WIDE_LAYOUT)
-    append, money = c.append, c.money
+    money = c.money
+    rows: list[list] = []
     step = 1000
     # most lines share their reasons and their payers (the engine's shared objects): each is joined into text once
     reasons_text: dict[int, tuple[tuple, str]] = {}
@@ -524,10 +610,14 @@ def _lines(book: _Book, result: Result) -> None:
         paid = payers_text.get(id(payers))
         if paid is None or paid[0] is not payers:
             paid = payers_text[id(payers)] = (payers, _payers_text(payers))
-        append([
+        rows.append([
             claim_id, credit_code, company_name, category_label, article, subject,
             money(standard), money(payable), status_label(status), known[1], paid[1], _source(sheet, row),
         ])
+        if len(rows) == _BATCH:
+            c.extend(rows)
+            rows = []
+    c.extend(rows)
     book.advance(len(result.lines) % step)
 
 
@@ -545,6 +635,7 @@ def _companies(book: _Book, result: Result) -> None:
     widths[9] = int(printing.A4_LANDSCAPE.usable_width() - sum(widths))
     c = book.sheet("企业汇总", widths, headers, len(result.companies))
     money = c.money
+    rows: list[list] = []
     for co in result.companies:
         if co.preconditions:
             pre = "；".join(r.message for r in co.preconditions)
@@ -552,10 +643,14 @@ def _companies(book: _Book, result: Result) -> None:
             pre = "企业信息有误，待补正"
         else:
             pre = "满足"
-        c.append([
+        rows.append([
             co.credit_code, co.company_name, co.region, money(co.local_retained_tax), money(co.paid_in_year),
             money(co.requested), money(co.entitled), money(co.payable), "是" if co.capped else "否", pre,
         ])
+        if len(rows) == _BATCH:
+            c.extend(rows)
+            rows = []
+    c.extend(rows)
 
 
 def _treasuries(book: _Book, result: Result) -> None:
@@ -589,12 +684,17 @@ def _deposits(book: _Book, result: Result) -> None:
     widths[10] = int(WIDE_LAYOUT.usable_width() - sum(widths))
     c = book.sheet("质量保证金", widths, headers, len(result.deposits), layout=WIDE_LAYOUT)
     money = c.money
+    rows: list[list] = []
     for d in result.deposits:
-        c.append([
+        rows.append([
             d.credit_code, d.company_name, d.project, money(d.settlement_amount), c.number(d.credit_score),
             c.number(d.rate, "subsidy_percent"), money(d.old_deposit), money(d.base_deposit), money(d.deposit),
             money(d.saving), _guarantee(d.note), DEPOSIT_STATUS_LABELS.get(d.status, d.status),
         ])
+        if len(rows) == _BATCH:
+            c.extend(rows)
+            rows = []
+    c.extend(rows)
 
 
 def _clawbacks(book: _Book, result: Result) -> None:
