@@ -593,26 +593,29 @@ def _lines(book: _Book, result: Result) -> None:
     widths = [10, 20, 16, 14, 7, 16, m, m, 9, 0, 20, 12]
     widths[9] = int(WIDE_LAYOUT.usable_width() - sum(widths))  # 原因 takes the rest of the page
     c = book.sheet("奖励明细", widths, headers, len(result.lines), layout=WIDE_LAYOUT)
-    money = c.money
+    money, moneys = c.money, c._moneys
+    label_of = STATUS_LABELS.get
     rows: list[list] = []
     step = 1000
-    # most lines share their reasons and their payers (the engine's shared objects): each is joined into text once
-    reasons_text: dict[int, tuple[tuple, str]] = {}
+    # many lines share their payers (the engine's shared objects): each is joined into text once
     payers_text: dict[int, tuple[dict, str]] = {}
     for i, ln in enumerate(result.lines, 1):
         if i % step == 0:
             book.advance(step)
         (claim_id, credit_code, company_name, category_label, article, subject, standard, payable, status, reasons,
          payers, sheet, row) = _LINE(ln.__dict__)
-        known = reasons_text.get(id(reasons))
-        if known is None or known[0] is not reasons:
-            known = reasons_text[id(reasons)] = (reasons, "；".join(r.message for r in reasons))
-        paid = payers_text.get(id(payers))
-        if paid is None or paid[0] is not payers:
-            paid = payers_text[id(payers)] = (payers, _payers_text(payers))
+        reason = reasons[0].message if len(reasons) == 1 else "；".join([r.message for r in reasons])
+        if payers:
+            paid = payers_text.get(id(payers))
+            if paid is None or paid[0] is not payers:
+                paid = payers_text[id(payers)] = (payers, _payers_text(payers))
+            payer = paid[1]
+        else:
+            payer = ""
         rows.append([
             claim_id, credit_code, company_name, category_label, article, subject,
-            money(standard), money(payable), status_label(status), known[1], paid[1], _source(sheet, row),
+            moneys.get(standard) or money(standard), moneys.get(payable) or money(payable),
+            label_of(status, status), reason, payer, sheet if row is None else f"{sheet}:{row}",  # _source
         ])
         if len(rows) == _BATCH:
             c.extend(rows)
