@@ -457,3 +457,42 @@ def test_rows_written_a_batch_at_a_time_are_the_rows_written_one_by_one(picks, b
     assert _sheet_rows(book, many) == _sheet_rows(book, one)
     assert many.row_idx == one.row_idx
     book.discard()
+
+
+def test_sheets_deflated_as_they_are_written_are_saved_as_zipfile_saves_them(tmp_path, result):
+    """The rows are deflated as they are written and copied into the package as they are (issue 12): the package
+    must be the very bytes zipfile writes when it compresses the same sheets itself."""
+    import zlib
+
+    copied = tmp_path / "copied.xlsx"
+    writer.save(writer.build(result), copied)
+    wb = writer.build(result)
+    for ws in wb._sheets:  # each sheet's XML put back into openpyxl's file: zipfile compresses it on save
+        deflated = writer._DEFLATED.pop(ws._writer.out)
+        with open(deflated.path, "rb") as f:
+            xml = zlib.decompress(f.read(), -15)
+        assert len(xml) == deflated.size and zlib.crc32(xml) == deflated.crc
+        with open(ws._writer.out, "wb") as f:
+            f.write(xml)
+        deflated.discard()
+    compressed = tmp_path / "compressed.xlsx"
+    writer.save(wb, compressed)
+    assert copied.read_bytes() == compressed.read_bytes()
+    assert not writer._DEFLATED
+
+
+def test_a_failure_while_the_package_is_saved_leaves_no_scratch_file(tmp_path, result, monkeypatch):
+    real = writer._FixedTimeZip._write_deflated
+    calls = []
+
+    def second_fails(self, info, deflated):
+        calls.append(info.filename)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(self, info, deflated)
+
+    monkeypatch.setattr(writer._FixedTimeZip, "_write_deflated", second_fails)
+    target = tmp_path / "schedule.xlsx"
+    with pytest.raises(OutputError, match="磁盘空间不足"):
+        write_schedule(result, target)
+    assert len(calls) == 2 and os.listdir(tmp_path) == [] and not writer._DEFLATED

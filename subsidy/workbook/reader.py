@@ -419,7 +419,8 @@ def _data_rows(it: Iterator[list[Any]], first: int, columns: tuple[tuple[str, in
     odd_rows = {row for row, _ in odd}
     for i, r in enumerate(it, start=first):
         values = pick(r)
-        if i + 1 in odd_rows:  # error values and uncalculated formulas read as blank: put back what they are
+        if odd_rows and i + 1 in odd_rows:  # error values and uncalculated formulas read as blank: put back what
+            # they are
             marks = [odd.get((i + 1, col0 + j)) for j in places]
             if any(m is not None for m in marks):
                 values = tuple(v if m is None else ErrorCell(m) for v, m in zip(values, marks))
@@ -427,11 +428,14 @@ def _data_rows(it: Iterator[list[Any]], first: int, columns: tuple[tuple[str, in
         if len(r) != length:
             length = len(r)
             unread = tuple(j for j in (*blank_header, *range(width, length)) if j < length)
-        for j in unread:
-            if not is_blank(r[j]):
-                stray.setdefault(column_letter(col0 + j), i + 1)
-        # a row blank in every column we read is skipped (remarks in unknown columns do not make a row)
-        if _blank(values):
+        if unread:
+            for j in unread:
+                if not is_blank(r[j]):
+                    stray.setdefault(column_letter(col0 + j), i + 1)
+        # a row blank in every column we read is skipped (remarks in unknown columns do not make a row); most rows
+        # begin with a text that is not blank, and are not blank without a look at the rest
+        v = values[0]
+        if (v.__class__ is not str or not v or v.isspace()) and _blank(values):
             continue
         yield i + 1, values
 
@@ -747,23 +751,31 @@ class _Reader:
         # ``labels`` keeps the fast rows' 奖励类别 text, needed only if a duplicate 申报编号 makes one of them unusable
         rows: list[Claim | _Pending] = []
         labels: list[str] = []
+        ids: list[str] = []  # each row's 申报编号, in the order of rows
         if claims_table.in_order is not None and not claims_table.odd:
-            self._claims_fast(claims_table, rows, labels)
+            self._claims_fast(claims_table, rows, labels, ids)
         else:
             for n, v in claims_table.rows:
-                rows.append(self._claim_row(n, claims_table.values(v), claims_table.odd))
+                p = self._claim_row(n, claims_table.values(v), claims_table.odd)
+                rows.append(p)
                 labels.append("")
+                ids.append(p.claim_id)
         for n, v in hq_table.rows:
-            rows.append(self._hq_row(n, hq_table.values(v), hq_table.odd))
+            p = self._hq_row(n, hq_table.values(v), hq_table.odd)
+            rows.append(p)
+            ids.append(p.claim_id)
 
-        # the same 申报编号 on several rows (both sheets together): every one of them is unusable
-        first: dict[str, Claim | _Pending] = {}
+        # the same 申报编号 on several rows (both sheets together): every one of them is unusable (looked for row
+        # by row only when the set of the numbers says some number is there twice)
         twice: dict[str, list[tuple[str, int]]] = {}
-        for p in rows:
-            seen = first.setdefault(p.claim_id, p)
-            if seen is not p:
-                twice.setdefault(p.claim_id, [(seen.sheet, seen.row)]).append((p.sheet, p.row))  # type: ignore
-        del first
+        if len(set(ids)) != len(ids):
+            first: dict[str, Claim | _Pending] = {}
+            for p in rows:
+                seen = first.setdefault(p.claim_id, p)
+                if seen is not p:
+                    twice.setdefault(p.claim_id, [(seen.sheet, seen.row)]).append((p.sheet, p.row))  # type: ignore
+            del first
+        del ids
 
         claims: list[Claim] = []
         hq_claims: list[HqClaim] = []
@@ -867,7 +879,7 @@ class _Reader:
             }
         return _Pending(CLAIM, n, claim_id, code, label, subject, r.bad, fields)
 
-    def _claims_fast(self, table: _Table, out: list[Claim | _Pending], labels: list[str]) -> None:
+    def _claims_fast(self, table: _Table, out: list[Claim | _Pending], labels: list[str], ids: list[str]) -> None:
         """The rows of a 申报事项 sheet without error cells: a row whose every cell is of the plain kind its column
         expects (see "fast paths") becomes its Claim here, any other a _Pending of the general path. One loop with
         the per-row work inlined: 100k rows pass through it."""
@@ -877,7 +889,7 @@ class _Reader:
         texts = self._texts
         #: a raw 奖励类别 cell → (its category, the text trimmed), for the labels the fast path takes
         usable: dict[str, tuple[Category, str]] = {}
-        append, label_of = out.append, labels.append
+        append, label_of, id_of = out.append, labels.append, ids.append
         for n, v in table.rows:
             claim_id, code, label, subject, approved, other_name, other_amount, other_paid = pick(v)
             if claim_id.__class__ is str and label.__class__ is str and subject.__class__ is str \
@@ -913,9 +925,12 @@ class _Reader:
                             "row": n,
                         }))
                         label_of(found[1])
+                        id_of(claim_id)
                         continue
-            append(self._claim_row(n, table.values(v), False))
+            p = self._claim_row(n, table.values(v), False)
+            append(p)
             label_of("")
+            id_of(p.claim_id)
 
     def _hq_row(self, n: int, values: dict[str, Any], odd: bool) -> _Pending:
         r = _Row(HQ, n, values, odd=odd)
