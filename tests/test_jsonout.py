@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import errno
+import datetime as dt
 import json
 import os
 import re
@@ -94,9 +95,22 @@ def test_nulls_measures_and_reasons_keep_their_types(doc):
 
 
 def test_the_fast_money_string_matches_the_money_module():
-    for x in ("0", "1", "0.005", "-0.005", "1E+5", "123456789.125", "0.015", "66666.666"):
+    values = ("0", "1", "0.005", "-0.005", "1E+5", "123456789.125", "0.015", "66666.666", "-0.00", "0.00", "-0.001",
+              "5", "5.00", "5.000", "-5.00")
+    for x in values * 2:  # the second time from what money_str remembers
         assert fast_money_str(Decimal(x)) == money_str(Decimal(x)), x
     assert fast_money_str(None) is None
+
+
+def test_the_compact_encoder_writes_what_the_json_module_writes():
+    from subsidy.jsonout import _compact, _default
+
+    rows = [{"a": "景德镇\n\"引号\"", "b": [1, 2.5, None, True, False], "c": {"d": Decimal("0.0075")}},
+            "键", 3, {"e": dt.date(2024, 5, 1), "f": float("inf"), "g": []}]
+    reference = json.JSONEncoder(ensure_ascii=False, default=_default).encode
+    compact = _compact()
+    for row in rows:
+        assert compact(row) == reference(row)
 
 
 def test_dash_writes_utf8_json_to_stdout(capsysbinary):
