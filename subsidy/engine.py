@@ -95,6 +95,7 @@ class Work:
 
     @property
     def alive(self) -> bool:
+        """No step has decided the claim yet (the loops over every claim test ``status is None`` directly)."""
         return self.status is None
 
     @property
@@ -364,7 +365,7 @@ def step2_preconditions(works: list[Work], ctx: Ctx) -> None:
     """SPEC 2.2 step 2 (通用条款 适用范围 and 前提条件): any failure makes every claim of the company ineligible."""
     failing = {code: reasons for code, reasons in ctx.failures.items() if reasons}
     for w in works:
-        if w.alive and w.credit_code in failing:
+        if w.status is None and w.credit_code in failing:
             w.decide("ineligible", *failing[w.credit_code])
 
 
@@ -373,7 +374,7 @@ def step3_dates(works: list[Work], ctx: Ctx) -> None:
     p = ctx.params
     start, end, year = p.validity_start, p.validity_end, ctx.year
     for w in works:
-        if not w.alive:
+        if w.status is not None:
             continue
         if w.hq is not None:
             d = w.hq_decision
@@ -508,7 +509,7 @@ def step5_tiers(works: list[Work], ctx: Ctx) -> None:
             if w.alive and w.category.tier < best:
                 w.decide("ineligible", ctx.msg("SUPERSEDED_BY_HIGHER", w.category.measure, higher=higher))
     for w in works:
-        if w.alive and w.category is not None and w.category.honour_only:
+        if w.status is None and w.category is not None and w.category.honour_only:
             w.decide("honor_only", ctx.msg("HONOR_ONLY", w.category.measure))
 
 
@@ -525,7 +526,7 @@ def step6_history(works: list[Work], ctx: Ctx) -> None:
             k = ctx.subject_key(p.subject) if cat.key == "subject" else ""
             by_key[(p.credit_code, cat.family or cat.code, k)].append((p, cat))
     for w in works:
-        if not (w.alive and w.monetary):
+        if w.status is not None or not w.monetary:
             continue
         cat = w.category
         w.entitlement = w.standard
@@ -568,7 +569,7 @@ def step6_history(works: list[Work], ctx: Ctx) -> None:
 def step7_other_policies(works: list[Work], ctx: Ctx) -> None:
     """SPEC 2.2 step 7 (通用条款 对现行有效奖励扶持政策与本措施重复的，按就高不重复原则享受扶持资金)."""
     for w in works:
-        if not (w.alive and w.monetary) or w.other_amount <= 0:
+        if w.status is not None or not w.monetary or w.other_amount <= 0:
             continue
         name = f"“{w.other_name}”" if w.other_name else "其他政策"
         o, e = w.other_amount, w.entitlement
@@ -663,7 +664,7 @@ def _measure_rank(w: Work, ctx: Ctx) -> int:
 def step9_payers(works: list[Work], ctx: Ctx) -> None:
     """SPEC 2.2 step 9: 注册地财政 pays it all, or the 受益财政 split between 市财政 and the 注册地 treasury."""
     for w in works:
-        if w.alive and w.monetary and w.payable > 0:
+        if w.status is None and w.monetary and w.payable > 0:
             w.payers = ctx.payers(w.payable, w.category, w.company.region)
 
 
@@ -680,7 +681,7 @@ def split_payers(amount: Decimal, cat: Category, region: str, pack: PolicyPack,
 
 def finish_status(works: list[Work]) -> None:
     for w in works:
-        if w.alive:
+        if w.status is None:
             w.status = "awarded" if w.payable == w.standard and w.standard > 0 else "reduced"
 
 
