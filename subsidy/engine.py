@@ -58,7 +58,8 @@ class Work:
 
     __slots__ = ("claim_id", "sheet", "row", "credit_code", "category", "category_label", "subject", "subject_key",
                  "approved_on", "company", "hq", "hq_decision", "hq_facts", "other_name", "other_amount",
-                 "other_paid", "standard", "entitlement", "payable", "status", "reasons", "payers", "monetary")
+                 "other_paid", "standard", "entitlement", "payable", "status", "reasons", "payers", "monetary",
+                 "rank")
 
     def __init__(self, claim_id: str, sheet: str, row: int | None, credit_code: str, category: Category | None,
                  category_label: str, subject: str, approved_on: dt.date | None = None, company: Company | None = None,
@@ -94,11 +95,13 @@ class Work:
 
     @property
     def alive(self) -> bool:
+        """No step has decided the claim yet (the loops over every claim test ``status is None`` directly)."""
         return self.status is None
 
     @property
     def sort_key(self) -> tuple:
-        """(natural 申报编号, sheet, row): the order of the output and of every "first" and "smaller 申报编号"."""
+        """(natural 申报编号, sheet, row): the order of the output and of every "first" and "smaller 申报编号".
+        :func:`order_works` sorts by it once and numbers the claims (``rank``): every later "first" compares ranks."""
         return (natural_key(self.claim_id), self.sheet, self.row or 0)
 
     @property
@@ -124,7 +127,7 @@ class Work:
 _NO_PAYERS: dict[str, Decimal] = {}
 _CLAIM = itemgetter("claim_id", "sheet", "row", "credit_code", "category", "subject", "approved_on",
                     "other_policy_name", "other_policy_amount", "other_policy_paid")
-_SORT_KEY = attrgetter("sort_key")  # computed when asked: only groups and the final order need it
+_SORT_KEY = attrgetter("rank")  # the claim's place in the output order (order_works)
 
 
 @dataclass
@@ -244,7 +247,6 @@ def _assess(batch: Batch, *, year: int, pack: PolicyPack, params: Parameters,
     step9_payers(works, ctx)
     finish_status(works)
 
-    works.sort(key=_SORT_KEY)
     lines = tuple(map(to_line, works))
     summaries = company_summaries(batch, works, capped, ctx)
     del works  # the lines hold what is kept: the working state goes before the rest is built
@@ -287,17 +289,28 @@ def run_notices(batch: Batch, ctx: Ctx, *, ledger_used: bool) -> list[Reason]:
 
 
 def build_works(batch: Batch, ctx: Ctx) -> list[Work]:
+    """Every row of the batch as a claim on its way, in the output's order (order_works)."""
     works: list[Work] = []
     add = works.append
-    category, company, standard, subject_key = ctx.pack.category, ctx.companies.get, ctx.standard, ctx.subject_key
+    category, company, standard = ctx.pack.category, ctx.companies.get, ctx.standard
+    # a batch has a few dozen (category, approval day) pairs and names each project on many rows: each pair's
+    # category and amount in force, and each subject's normalised key, are looked up once
+    facts: dict[tuple, tuple[Category, Decimal]] = {}
+    subjects = ctx._subjects
     for c in batch.claims:
         # a claim's fields in one C call (read one by one, a pydantic model's attributes are 4x slower than a dict's)
         claim_id, sheet, row, code, cat_code, subject, on, other_name, other_amount, other_paid = _CLAIM(c.__dict__)
-        cat = category(cat_code)
+        fact = facts.get((cat_code, on))
+        if fact is None:
+            cat = category(cat_code)
+            fact = facts[(cat_code, on)] = (cat, standard(cat, on))
+        key = subjects.get(subject)
+        if key is None:
+            key = subjects[subject] = norm_subject(subject)
         firm = company(code)
         # the company's own str object stands for its code: every later grouping hashes and compares one object
-        add(Work(claim_id, sheet, row, firm.credit_code if firm else code, cat, cat.label, subject, on, firm, None,
-                 other_name, other_amount, other_paid, standard(cat, on), subject_key(subject)))
+        add(Work(claim_id, sheet, row, firm.credit_code if firm else code, fact[0], fact[0].label, subject, on, firm,
+                 None, other_name, other_amount, other_paid, fact[1], key))
     hq_cat = ctx.pack.computed_category
     for h in batch.hq_claims:
         d = ctx.pack.hq_decision(h, ctx.year, ctx.params)
@@ -315,7 +328,25 @@ def build_works(batch: Batch, ctx: Ctx) -> list[Work]:
             w.standard = fen(cat.standard_amount(ctx.params.validity_start))
         w.decide("pending", Reason(code=r.code, message=r.message))
         add(w)
+    order_works(works)
     return works
+
+
+def order_works(works: list[Work]) -> None:
+    """The output's order (natural 申报编号, sheet, row), fixed before any rule runs: the steps keep it, and each
+    claim's ``rank`` in it is what "the first" and "the smaller 申报编号" compare — whatever the rows' order.
+
+    When every 申报编号 is ASCII of one shape (the same characters, digits at the same places: K00000001, 2024-0001)
+    the natural order is the text's own order, since the runs of digits that differ have the same length; the
+    natural key (a tuple per claim) is then not needed."""
+    ids = [w.claim_id for w in works]
+    shape = str.maketrans("0123456789", "0000000000")
+    if ids and all(map(str.isascii, ids)) and len({i.translate(shape) for i in ids}) == 1:
+        works.sort(key=lambda w: (w.claim_id, w.sheet, w.row or 0))
+    else:
+        works.sort(key=attrgetter("sort_key"))
+    for i, w in enumerate(works):
+        w.rank = i
 
 
 def step1_row_validity(works: list[Work], batch: Batch, ctx: Ctx) -> None:
@@ -334,7 +365,7 @@ def step2_preconditions(works: list[Work], ctx: Ctx) -> None:
     """SPEC 2.2 step 2 (通用条款 适用范围 and 前提条件): any failure makes every claim of the company ineligible."""
     failing = {code: reasons for code, reasons in ctx.failures.items() if reasons}
     for w in works:
-        if w.alive and w.credit_code in failing:
+        if w.status is None and w.credit_code in failing:
             w.decide("ineligible", *failing[w.credit_code])
 
 
@@ -343,7 +374,7 @@ def step3_dates(works: list[Work], ctx: Ctx) -> None:
     p = ctx.params
     start, end, year = p.validity_start, p.validity_end, ctx.year
     for w in works:
-        if not w.alive:
+        if w.status is not None:
             continue
         if w.hq is not None:
             d = w.hq_decision
@@ -396,38 +427,38 @@ def step4_co_winners(works: list[Work], ctx: Ctx) -> None:
     if ctx.params.co_winners == "each":
         return
     per_item = {c.code for c in ctx.pack.categories if _per_item(c)}
+    items = [w for w in works if w.subject_key and w.category is not None and w.category.code in per_item
+             and w.approved_on is not None]
     # category → subject → the first company seen claiming it: one entry per award in the common case (one
     # company); the awards a second company claims (or was paid) become ``claimants``: company → claims, payouts
-    first: dict[str, dict[str, str]] = {code: {} for code in per_item}
+    first: dict[tuple, str] = {}
     claimants: dict[tuple, dict[str, list]] = {}
-    for w in works:
-        if w.subject_key and w.category is not None and w.category.code in per_item and w.approved_on is not None:
-            code = first[w.category.code].setdefault(w.subject_key, w.credit_code)
-            if code != w.credit_code:
-                claimants[(w.category.code, w.subject_key)] = {}
-    for p in ctx.history:
-        if p.category in per_item:
-            subject = ctx.subject_key(p.subject)
-            code = first[p.category].get(subject)
-            if code is not None and code != p.credit_code:
-                claimants[(p.category, subject)] = {}
+    for w in items:
+        award = (w.category.code, w.subject_key)
+        code = first.setdefault(award, w.credit_code)
+        if code is not w.credit_code and code != w.credit_code:
+            claimants[award] = {}
+    history = [(p, (p.category, ctx.subject_key(p.subject))) for p in ctx.history if p.category in per_item]
+    for p, award in history:
+        code = first.get(award)
+        if code is not None and code != p.credit_code:
+            claimants[award] = {}
     if not claimants:
         return
-    for w in works:
-        if w.subject_key and w.category is not None and w.category.code in per_item and w.approved_on is not None:
-            by_company = claimants.get((w.category.code, w.subject_key))
-            if by_company is not None:
-                by_company.setdefault(w.credit_code, []).append(w)
-    for p in ctx.history:
-        by_company = claimants.get((p.category, ctx.subject_key(p.subject)))
+    for w in items:
+        by_company = claimants.get((w.category.code, w.subject_key))
+        if by_company is not None:
+            by_company.setdefault(w.credit_code, []).append(w)
+    for p, award in history:
+        by_company = claimants.get(award)
         if by_company is not None:
             by_company.setdefault(p.credit_code, []).append(p)
     for others in claimants.values():
+        # each company of the award with its claims and payouts, in a fixed order whatever the rows' order
+        named = [(code, f"{_company_name(ctx, code)}（{'、'.join(where for _, where in sorted(map(_claimant, theirs)))}）")
+                 for code, theirs in sorted(others.items())]
         for code, found in others.items():
-            # the other companies, named in a fixed order whatever the rows' order
-            text = "；".join(
-                f"{_company_name(ctx, other)}（{'、'.join(where for _, where in sorted(map(_claimant, theirs)))}）"
-                for other, theirs in sorted(others.items()) if other != code)
+            text = "；".join(name for other, name in named if other != code)  # the other companies
             for w in found:
                 if isinstance(w, Work) and w.alive:
                     w.decide("pending", ctx.msg("CO_WINNERS", w.category.measure, label=w.category.label,
@@ -437,7 +468,7 @@ def step4_co_winners(works: list[Work], ctx: Ctx) -> None:
 def _claimant(x: Work | Payout) -> tuple[tuple, str]:
     """(sort key, where) of one claim or payout of a co-winner: this batch's claims first, by 申报编号."""
     if isinstance(x, Work):
-        return (0, x.sort_key), f"申报编号 {x.claim_id}"
+        return (0, x.rank), f"申报编号 {x.claim_id}"
     return (1, (x.paid_on, x.amount)), f"已于 {x.paid_on} 兑现 {yuan_text(x.amount)} 元"
 
 
@@ -463,8 +494,9 @@ def step5_tiers(works: list[Work], ctx: Ctx) -> None:
     first: dict[tuple, Work] = {}
     groups: dict[tuple, list[Work]] = {}  # the families claimed more than once: only they compete
     for w in works:
-        if (w.status is None or _waits_as_co_winner(w)) and w.monetary and w.category.family:
-            key = w.family_key
+        if w.monetary and w.category.family and (w.status is None or _waits_as_co_winner(w)):
+            c = w.category
+            key = (w.credit_code, c.family, w.subject_key if c.key == "subject" else "")
             seen = first.setdefault(key, w)
             if seen is not w:
                 groups.setdefault(key, [seen]).append(w)
@@ -472,12 +504,12 @@ def step5_tiers(works: list[Work], ctx: Ctx) -> None:
         best = max(w.category.tier for w in group)
         top = min((w for w in group if w.category.tier == best), key=_SORT_KEY)
         waiting = "（同一奖项另有企业申报，待住建局认定）" if not top.alive else ""
+        higher = f"本批已申报{top.category.label}，申报编号 {top.claim_id}{waiting}"
         for w in group:
             if w.alive and w.category.tier < best:
-                w.decide("ineligible", ctx.msg("SUPERSEDED_BY_HIGHER", w.category.measure,
-                                               higher=f"本批已申报{top.category.label}，申报编号 {top.claim_id}{waiting}"))
+                w.decide("ineligible", ctx.msg("SUPERSEDED_BY_HIGHER", w.category.measure, higher=higher))
     for w in works:
-        if w.alive and w.category is not None and w.category.honour_only:
+        if w.status is None and w.category is not None and w.category.honour_only:
             w.decide("honor_only", ctx.msg("HONOR_ONLY", w.category.measure))
 
 
@@ -494,7 +526,7 @@ def step6_history(works: list[Work], ctx: Ctx) -> None:
             k = ctx.subject_key(p.subject) if cat.key == "subject" else ""
             by_key[(p.credit_code, cat.family or cat.code, k)].append((p, cat))
     for w in works:
-        if not (w.alive and w.monetary):
+        if w.status is not None or not w.monetary:
             continue
         cat = w.category
         w.entitlement = w.standard
@@ -537,7 +569,7 @@ def step6_history(works: list[Work], ctx: Ctx) -> None:
 def step7_other_policies(works: list[Work], ctx: Ctx) -> None:
     """SPEC 2.2 step 7 (通用条款 对现行有效奖励扶持政策与本措施重复的，按就高不重复原则享受扶持资金)."""
     for w in works:
-        if not (w.alive and w.monetary) or w.other_amount <= 0:
+        if w.status is not None or not w.monetary or w.other_amount <= 0:
             continue
         name = f"“{w.other_name}”" if w.other_name else "其他政策"
         o, e = w.other_amount, w.entitlement
@@ -607,7 +639,7 @@ def allocate(group: list[Work], cap: Decimal, ctx: Ctx) -> list[Decimal]:
     ents = [to_fen_int(w.entitlement) for w in group]
     c = to_fen_int(cap)
     if ctx.params.cap_allocation == "priority":
-        order = sorted(range(len(group)), key=lambda i: (_measure_rank(group[i], ctx), group[i].sort_key))
+        order = sorted(range(len(group)), key=lambda i: (_measure_rank(group[i], ctx), group[i].rank))
         out = [0] * len(group)
         left = c
         for i in order:
@@ -618,7 +650,7 @@ def allocate(group: list[Work], cap: Decimal, ctx: Ctx) -> list[Decimal]:
     floors = [e * c // s for e in ents]
     rems = [e * c % s for e in ents]
     leftover = c - sum(floors)
-    order = sorted(range(len(group)), key=lambda i: (-rems[i], group[i].sort_key))
+    order = sorted(range(len(group)), key=lambda i: (-rems[i], group[i].rank))
     for i in order[:leftover]:
         floors[i] += 1
     return [from_fen_int(x) for x in floors]
@@ -632,7 +664,7 @@ def _measure_rank(w: Work, ctx: Ctx) -> int:
 def step9_payers(works: list[Work], ctx: Ctx) -> None:
     """SPEC 2.2 step 9: 注册地财政 pays it all, or the 受益财政 split between 市财政 and the 注册地 treasury."""
     for w in works:
-        if w.alive and w.monetary and w.payable > 0:
+        if w.status is None and w.monetary and w.payable > 0:
             w.payers = ctx.payers(w.payable, w.category, w.company.region)
 
 
@@ -649,7 +681,7 @@ def split_payers(amount: Decimal, cat: Category, region: str, pack: PolicyPack,
 
 def finish_status(works: list[Work]) -> None:
     for w in works:
-        if w.alive:
+        if w.status is None:
             w.status = "awarded" if w.payable == w.standard and w.standard > 0 else "reduced"
 
 
@@ -755,14 +787,12 @@ def company_summaries(batch: Batch, works: list[Work], capped: dict[str, bool], 
     none = (ZERO, ZERO, ZERO)
     for c in batch.companies:
         requested, entitled, payable = sums.get(c.credit_code, none)
-        out.append(CompanySummary.trusted(
-            credit_code=c.credit_code, company_name=c.name, region=c.region, valid=True,
-            local_retained_tax=c.local_retained_tax,
-            paid_in_year=paid.get(c.credit_code, ZERO),
-            requested=requested, entitled=entitled, payable=payable,
-            capped=capped.get(c.credit_code, False),
-            preconditions=tuple(ctx.failures.get(c.credit_code, ())),
-        ))
+        out.append(trusted(CompanySummary, {
+            "credit_code": c.credit_code, "company_name": c.name, "region": c.region, "valid": True,
+            "local_retained_tax": c.local_retained_tax, "paid_in_year": paid.get(c.credit_code, ZERO),
+            "requested": requested, "entitled": entitled, "payable": payable,
+            "capped": capped.get(c.credit_code, False),
+            "preconditions": tuple(ctx.failures.get(c.credit_code, ()))}))
     for code in batch.invalid_companies:
         out.append(CompanySummary(credit_code=code, company_name="", region="", valid=False,
                                   local_retained_tax=None, requested=ZERO, entitled=ZERO, payable=ZERO,
@@ -780,13 +810,14 @@ def quality_deposits(batch: Batch, ctx: Ctx) -> tuple[DepositLine, ...]:
         if rule is None:
             rule = rules[d.credit_code] = ctx.pack.deposit_rule(company, not ctx.failures.get(d.credit_code),
                                                                 ctx.params)
-        deposit = fen(d.settlement_amount * rule.rate)
-        base = fen(d.settlement_amount * rule.base_rate)
-        out.append(DepositLine.trusted(
-            credit_code=d.credit_code, company_name=company.name, project=d.project,
-            settlement_amount=d.settlement_amount, credit_score=company.credit_score, rate=rule.rate,
-            base_deposit=base, old_deposit=fen(d.settlement_amount * rule.old_rate), deposit=deposit,
-            saving=base - deposit, status="ok", note=rule.note, sheet="质量保证金", row=d.row))
+        amount = d.settlement_amount
+        deposit = fen(amount * rule.rate)
+        base = fen(amount * rule.base_rate)
+        out.append(trusted(DepositLine, {
+            "credit_code": d.credit_code, "company_name": company.name, "project": d.project,
+            "settlement_amount": amount, "credit_score": company.credit_score, "rate": rule.rate,
+            "base_deposit": base, "old_deposit": fen(amount * rule.old_rate), "deposit": deposit,
+            "saving": base - deposit, "status": "ok", "note": rule.note, "sheet": "质量保证金", "row": d.row}))
     for r in batch.rejected_deposits:
         company = ctx.companies.get(r.credit_code)
         out.append(DepositLine(

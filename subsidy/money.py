@@ -20,12 +20,11 @@ def floor_fen(x: Decimal) -> Decimal:
 
 def to_fen_int(x: Decimal) -> int:
     """Yuan (already to the fen) → integer fen, exactly."""
-    q = fen(x)
-    return int(q * 100)
+    return int(fen(x).scaleb(2))  # the exponent moves by two: exact, no rounding
 
 
 def from_fen_int(n: int) -> Decimal:
-    return (Decimal(n) / 100).quantize(FEN)
+    return Decimal(n).scaleb(-2)  # 12345 → 123.45, 0 → 0.00: always to the fen, exact
 
 
 def money_str(x: Decimal | None) -> str | None:

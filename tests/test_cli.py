@@ -195,6 +195,22 @@ def test_the_console_script_assesses_the_example(tmp_path):
                         "--json", str(tmp_path / "o.json")], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert json.loads((tmp_path / "o.json").read_text(encoding="utf-8"))["totals"]["payable"] == "7370000.00"
+    # the process ends without the interpreter's teardown (cli.exit_now): what it printed still arrives whole,
+    # and nothing but the two outputs is left in the folder (openpyxl's scratch files are removed)
+    assert p.stdout.rstrip().endswith(f"JSON：{tmp_path / 'o.json'}")
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["o.json", "o.xlsx"]
+
+
+def test_the_fast_exit_still_runs_the_exit_handlers_and_flushes_what_was_printed(tmp_path):
+    script = ("import atexit, sys\n"
+              "from subsidy import cli\n"
+              "atexit.register(lambda: open(sys.argv[1], 'w').write('ran'))\n"
+              "sys.stdout.write('printed, not yet flushed')\n"
+              "cli.exit_now(3)\n")
+    p = subprocess.run([sys.executable, "-c", script, str(tmp_path / "handler")], capture_output=True, text=True)
+    assert p.returncode == 3
+    assert p.stdout == "printed, not yet flushed"
+    assert (tmp_path / "handler").read_text() == "ran"
 
 
 TOML_ERRORS = [
