@@ -93,3 +93,24 @@ def test_a_plain_batch_takes_the_fast_paths(monkeypatch):
     assert issues == [] and bad == []
     assert len(companies[0]) == 3 and companies[0][0].credit_score == Decimal(85) and claims[0][0].subject == "瓷都大厦"
     assert deposits[0][0].settlement_amount == Decimal("10000000.00") and history[0][0].reward_year == 2023
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(ROWS[R.CLAIM], max_size=8), st.permutations(range(len(R.COLUMNS[R.CLAIM]))))
+def test_a_claims_sheet_with_its_columns_in_another_order_reads_as_in_the_usual_order(rows, order):
+    """The fast path takes a row's values as they stand when the header is in the usual order, and through
+    in_order otherwise: the same claims either way."""
+    from operator import itemgetter
+
+    names = R.COLUMNS[R.CLAIM]
+    shuffled = R._Table(R.CLAIM, names=tuple(names[j] for j in order),
+                        in_order=itemgetter(*(order.index(i) for i in range(len(names)))))
+    shuffled.rows = [(n, tuple("" if row[j] is None else row[j] for j in order)) for n, row in enumerate(rows, 2)]
+
+    def claims(t):
+        reader = R._Reader(PACK)
+        reader.read_companies(table(R.COMPANY, KNOWN, fast=True), [])
+        issues: list = []
+        return reader.read_claims(t, R._Table(R.HQ, present=False), issues), issues
+
+    assert claims(shuffled) == claims(table(R.CLAIM, rows, fast=True))

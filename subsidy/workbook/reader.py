@@ -731,14 +731,19 @@ class _Reader:
         if not name or region not in self.regions or problem(code) is not None:
             return None
         level = _ACCIDENTS.get(accident or AccidentLevel.none.value)
-        try:
-            score = None if is_blank(score) else parse_score(score)
-            blacklisted, wage, fraud = _plain_bool(blacklisted), _plain_bool(wage), _plain_bool(fraud)
-            tax = None if is_blank(tax) else parse_amount(tax)
-            moved = None if is_blank(moved) else parse_date(moved)
-        except CellError:
-            return None
         if level is None:
+            return None
+        bools = _BOOLS
+        try:
+            score = None if score == "" or is_blank(score) else parse_score(score)
+            # _plain_bool, its usual case inlined: 是, 否 or blank text
+            blacklisted = bools[blacklisted] if blacklisted.__class__ is str and blacklisted in bools \
+                else _plain_bool(blacklisted)
+            wage = bools[wage] if wage.__class__ is str and wage in bools else _plain_bool(wage)
+            fraud = bools[fraud] if fraud.__class__ is str and fraud in bools else _plain_bool(fraud)
+            tax = None if tax == "" or is_blank(tax) else parse_amount(tax)
+            moved = None if moved == "" or is_blank(moved) else parse_date(moved)
+        except CellError:
             return None
         return self._company(code, name, region, score, blacklisted, wage, level, fraud, tax, moved, n)
 
@@ -890,8 +895,9 @@ class _Reader:
         #: a raw 奖励类别 cell → (its category, the text trimmed), for the labels the fast path takes
         usable: dict[str, tuple[Category, str]] = {}
         append, label_of, id_of = out.append, labels.append, ids.append
+        as_is = table.names == COLUMNS[CLAIM]  # the header in the usual order: each row's values are in order
         for n, v in table.rows:
-            claim_id, code, label, subject, approved, other_name, other_amount, other_paid = pick(v)
+            claim_id, code, label, subject, approved, other_name, other_amount, other_paid = v if as_is else pick(v)
             if claim_id.__class__ is str and label.__class__ is str and subject.__class__ is str \
                     and other_name.__class__ is str and code.__class__ is str:
                 # the raw code as a key of companies is a good company's code: ASCII, trimmed, upper case already
