@@ -17,7 +17,6 @@ so a step is a plain loop over the claims, and the frozen lines are built withou
 from __future__ import annotations
 
 import datetime as dt
-import gc
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -42,6 +41,7 @@ from .models import (
     Totals,
     trusted,
 )
+from .gcpause import paused_gc
 from .money import ZERO, fen, from_fen_int, to_fen_int, yuan_text
 from .params import Parameters, interpretations
 from .policy import Category, HqDecision, PolicyPack
@@ -214,16 +214,9 @@ def assess(batch: Batch, *, year: int, pack: PolicyPack, params: Parameters,
     """Assess every claim of ``batch`` for reward year ``year``; history = the batch's sheet + ``extra_history``
     (``ledger_used``: that history was read from a ledger, so repeat payments could be checked even when the
     workbook has no 已兑现奖励 sheet)."""
-    # the pipeline makes hundreds of thousands of small acyclic objects on 100k claims: the cyclic collector
-    # would only rescan them (and the batch) over and over, nearly doubling the time, so it pauses meanwhile
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():  # hundreds of thousands of small acyclic objects on 100k claims (subsidy.gcpause)
         return _assess(batch, year=year, pack=pack, params=params, extra_history=extra_history,
                        ledger_used=ledger_used)
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _assess(batch: Batch, *, year: int, pack: PolicyPack, params: Parameters,
