@@ -13,6 +13,7 @@ from operator import itemgetter
 from typing import Any
 
 from .atomic import atomic_write
+from .gcpause import paused_gc
 from .models import Result
 from .money import FEN
 
@@ -256,6 +257,11 @@ def _default(o: Any) -> Any:
 def write_json(result: Result, target: str, *, atomic: bool = True) -> None:
     """``target`` "-" writes UTF-8 to stdout; anything else is a file path, written atomically (``atomic=False``:
     the path is already the caller's temporary file)."""
+    with paused_gc():  # each row's dicts are acyclic: the collector would rescan the Result for nothing
+        _write_json(result, target, atomic=atomic)
+
+
+def _write_json(result: Result, target: str, *, atomic: bool) -> None:
     if target == "-":
         out = sys.stdout
         buffer = getattr(out, "buffer", None)

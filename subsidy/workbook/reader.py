@@ -21,7 +21,6 @@ from __future__ import annotations
 import ctypes
 import datetime as dt
 import difflib
-import gc
 import hashlib
 import io
 import zipfile
@@ -34,6 +33,7 @@ from typing import Any, Callable, Iterable, Iterator
 from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
 from ..errors import UnreadableInput
+from ..gcpause import paused_gc
 from ..models import (
     AccidentLevel,
     Batch,
@@ -159,21 +159,18 @@ def read_bytes(data: bytes, *, pack: PolicyPack, name: str = "上传文件") -> 
     """Read an application workbook given as bytes (an upload); ``name`` is used in messages."""
     sha = hashlib.sha256(data).hexdigest()
     wb, package = _open(data, name)
-    # a bulk load makes hundreds of thousands of small objects: the cyclic collector would only rescan them
-    # over and over (it doubles the time on 100k rows), so it pauses while the rows are read
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
     try:
-        by_name = _sheet_contract(wb, name, package)
-        # a sheet is loaded when its rows are about to be read, and its cells are freed once they are read: only
-        # one large sheet sits in calamine's memory at a time (a missing column still refuses the whole file)
-        tables = _Tables(lambda s: _load_table(wb, by_name[s], s, name, package.odd_cells.get(by_name[s], {}))
-                         if s in by_name else _Table(s, present=False))
-        return _Reader(pack).batch(tables, sha)
+        # a bulk load makes hundreds of thousands of small objects: the cyclic collector would only rescan them
+        # over and over (it doubles the time on 100k rows), so it pauses while the rows are read (subsidy.gcpause)
+        with paused_gc():
+            by_name = _sheet_contract(wb, name, package)
+            # a sheet is loaded when its rows are about to be read, and its cells are freed once they are read:
+            # only one large sheet sits in calamine's memory at a time (a missing column still refuses the file)
+            tables = _Tables(lambda s: _load_table(wb, by_name[s], s, name, package.odd_cells.get(by_name[s], {}))
+                             if s in by_name else _Table(s, present=False))
+            return _Reader(pack).batch(tables, sha)
     finally:
         wb.close()
-        if gc_was_enabled:
-            gc.enable()
         release_freed_memory()
 
 

@@ -35,6 +35,7 @@ from openpyxl.worksheet import _writer as _openpyxl_writer
 from openpyxl.writer.excel import ExcelWriter
 
 from ..atomic import atomic_path, scratch_file
+from ..gcpause import paused_gc
 
 # openpyxl streams each write-only sheet to a scratch file in TMPDIR; a run killed mid-way (SIGKILL: no cleanup
 # runs) would leave them there for good. While a schedule is written they go beside it instead, named like our own
@@ -895,11 +896,12 @@ def write_schedule(result: Result, path: str | os.PathLike[str], *,
     publishes it with others); an OSError then goes to the caller, who names the real target."""
     token = _SCRATCH_DIR.set(os.path.dirname(os.path.abspath(path)))
     try:
-        if not atomic:
-            _build_and_save(result, path, advance)
-            return
-        with atomic_path(path) as tmp:
-            _build_and_save(result, tmp, advance)
+        with paused_gc():  # a row's lists and strings are acyclic: the collector would rescan the Result for nothing
+            if not atomic:
+                _build_and_save(result, path, advance)
+                return
+            with atomic_path(path) as tmp:
+                _build_and_save(result, tmp, advance)
     finally:
         _SCRATCH_DIR.reset(token)
 
