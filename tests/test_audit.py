@@ -333,9 +333,17 @@ def test_clawback_lists_records_and_closes(two_years, capsys):
     _assert_prints(tmp / "cb.xlsx", "全部年度 追缴清单 · &A")
     rc, _, err = run("ledger", "clawback", "--ledger", url, "--applications", app, "--record", capsys=capsys)
     assert rc == 2 and "--approved-by" in err
-    rc, out, _ = run("ledger", "clawback", "--ledger", url, "--applications", app, "--record", "--approved-by", "赵六",
+    rc, _, err = run("ledger", "clawback", "--ledger", url, "--applications", app, "--decided-on", "2025-07-01",
                      capsys=capsys)
-    assert rc == 0 and "已登记追缴 2 笔" in out
+    assert (rc, err) == (2, "错误：--decided-on 只在登记追缴（--record）时使用；不加 --record 时不登记任何事项\n")
+    rc, _, err = run("ledger", "clawback", "--ledger", url, "--applications", app, "--record", "--approved-by", "赵六",
+                     "--decided-on", "2999-01-01", capsys=capsys)
+    assert (rc, err) == (2, "错误：--decided-on 的值“2999-01-01”晚于今天，追缴决定的日期不能是将来的日期\n")
+    rc, out, _ = run("ledger", "clawback", "--ledger", url, "--applications", app, "--record", "--approved-by", "赵六",
+                     "--decided-on", "2025年7月1日", capsys=capsys)
+    assert rc == 0 and "已登记追缴 2 笔（决定日期 2025-07-01；此前已登记 0 笔）" in out
+    from subsidy import ledger as L
+    assert {p.clawback.decided_on for p in L.payouts(url) if p.clawback} == {dt.date(2025, 7, 1)}
     rc, out, _ = run("audit", "--ledger", url, capsys=capsys)
     assert rc == 1 and out.count("追缴未缴回") >= 2
     rc, out, _ = run("ledger", "returned", B, "--ledger", url, "--returned-on", "2025-07-15", capsys=capsys)

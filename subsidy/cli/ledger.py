@@ -223,6 +223,8 @@ def clawback_cmd(
                                       help="申报汇总表（读取企业表的迁出日期和弄虚作假）"),
     record: bool = typer.Option(False, "--record", help="把追缴事项登记到账本（审计时据此列出未缴回的追缴）"),
     approved_by: Optional[str] = typer.Option(None, "--approved-by", metavar="姓名", help="登记追缴的经办人（--record 时必填）"),
+    decided_on: Optional[str] = typer.Option(None, "--decided-on", metavar="日期",
+                                             help="追缴决定的日期（--record 时使用，默认今天；登记后不能再改）"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE.xlsx", help="同时输出追缴清单（xlsx）"),
     config: Optional[Path] = options.CONFIG,
     ledger: Optional[str] = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP),
@@ -235,6 +237,11 @@ def clawback_cmd(
 
     if record and not (approved_by and approved_by.strip()):
         raise BadArgument("登记追缴（--record）时须用 --approved-by 写明经办人")
+    if decided_on is not None and not record:
+        raise BadArgument("--decided-on 只在登记追缴（--record）时使用；不加 --record 时不登记任何事项")
+    decided = parse_date(decided_on, "--decided-on") if decided_on is not None else dt.date.today()
+    if decided > dt.date.today():
+        raise BadArgument(f"--decided-on 的值“{decided_on}”晚于今天，追缴决定的日期不能是将来的日期")
     check_outputs([Out("--output", output, xlsx=True)],
                   inputs={"--applications": applications, "--config": config, "--ledger": _ledger_file(ledger)})
     pack = _pack(policy)
@@ -265,8 +272,8 @@ def clawback_cmd(
         write_clawbacks(dues, output, pack=pack)
         console.print(f"追缴清单：{output}")
     if record:
-        n = L.record_clawbacks(ledger, dues, decided_by=approved_by)
-        console.print(f"已登记追缴 {n} 笔（此前已登记 {len(dues) - n} 笔）。")
+        n = L.record_clawbacks(ledger, dues, decided_by=approved_by, decided_on=decided)
+        console.print(f"已登记追缴 {n} 笔（决定日期 {decided}；此前已登记 {len(dues) - n} 笔）。")
 
 
 @ledger_app.command("returned")
