@@ -8,11 +8,11 @@ status yet); when it decides a claim it sets the status and leaves a reason (cod
 article). The engine knows no Excel and no article of any city: the policy pack supplies categories, amounts,
 preconditions, the HQ formula, the deposit rate and the wording of messages.
 
-Speed (100k claims in about a second, see README "Speed and memory"): a claim is one slotted :class:`Work` whose
-facts are looked up once (its category, company, normalised subject, sort key); equal things are computed once and
-shared — reasons (:meth:`Ctx.msg`), the treasuries' split of an amount (:meth:`Ctx.payers`), normalised subjects —
-so a step is a plain loop over the claims, and the frozen lines are built without re-validation
-(``Frozen.trusted``). None of it changes a rule: each step still reads as the article it applies.
+Speed (100k claims in under two seconds, see README "Speed and memory"): a claim is one slotted :class:`Work` whose
+facts are looked up once (its category, company, normalised subject, its rank in the output order); equal things
+are computed once and shared — reasons (:meth:`Ctx.msg`), the treasuries' split of an amount (:meth:`Ctx.payers`),
+normalised subjects — so a step is a plain loop over the claims, and the frozen lines are built without
+re-validation (``Frozen.trusted``). None of it changes a rule: each step still reads as the article it applies.
 """
 from __future__ import annotations
 
