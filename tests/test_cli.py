@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -257,3 +258,18 @@ def test_every_tomllib_message_has_a_chinese_translation():
         assert zh_text != "格式有误" and not re.search(r"[A-Za-z]{4,}", zh_text.replace("cap_allocation", "")
                                                         .replace("priority", "")), msg
     assert translate("Something new") == "格式有误"
+
+
+def test_typers_help_module_is_loaded_only_for_help_and_then_speaks_chinese():
+    # typer.rich_utils (a sixth of the start-up) is imported when help is first drawn, and worded in Chinese then
+    script = ("import sys\n"
+              "from subsidy.cli import main\n"
+              "main(['policy'])\n"
+              "print('loaded before help:', 'typer.rich_utils' in sys.modules)\n"
+              "main(['assess', '--help'])\n")
+    p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                       env={**os.environ, "COLUMNS": "80"})
+    assert p.returncode == 0, p.stderr
+    assert "loaded before help: False" in p.stdout
+    help_text = p.stdout.split("loaded before help: False", 1)[1]
+    assert "用法：subsidy assess" in help_text and "选项" in help_text and "Options" not in help_text

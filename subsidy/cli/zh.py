@@ -104,10 +104,31 @@ def install() -> None:
         if hasattr(tcore.TyperArgument, "_usage_display_name"):
             tcore.TyperArgument._usage_display_name = usage_name
 
+    if tcore is not None:
+        # typer's help is drawn by typer.rich_utils (rich.markdown and all: a sixth of the start-up), which only
+        # help needs: it is imported and worded in Chinese when help is first drawn, not on every run
+        for cls in (getattr(tcore, "TyperCommand", None), getattr(tcore, "TyperGroup", None)):
+            if cls is not None and "format_help" in vars(cls):
+                cls.format_help = _localising(cls.format_help)
+
+
+def _localising(format_help):
+    def format_help_in_chinese(self, ctx, formatter):
+        localise_rich_utils()
+        return format_help(self, ctx, formatter)
+
+    return format_help_in_chinese
+
+
+def localise_rich_utils() -> None:
+    """Put typer.rich_utils's own words (选项, 参数, 命令…) in Chinese (idempotent)."""
     try:
         from typer import rich_utils
     except ImportError:  # pragma: no cover - typer without rich
         return
+    if getattr(rich_utils, "_subsidy_zh", False):
+        return
+    rich_utils._subsidy_zh = True
     for name, text in _RICH_STRINGS:
         if hasattr(rich_utils, name):
             setattr(rich_utils, name, text)
