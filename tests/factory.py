@@ -74,3 +74,12 @@ def line(result, claim_id: str):
 
 def codes(ln) -> set[str]:
     return {r.code for r in ln.reasons}
+
+
+def cli_run(args, capsys) -> tuple[int, str, str]:
+    """`subsidy ARGS` through the real entry point: (exit code, stdout, stderr)."""
+    from subsidy.cli import main
+
+    rc = main([str(a) for a in args])
+    cap = capsys.readouterr()
+    return rc, cap.out, cap.err

@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import pytest
-from workbooks import build_example
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = Path(os.environ.get("SUBSIDY_SCREENSHOTS") or Path(os.environ.get("TMPDIR", "/tmp")) / "subsidy-screenshots")
@@ -77,10 +76,6 @@ def page(browser):
     yield pg
     context.close()
 
-
-@pytest.fixture(scope="module")
-def example(tmp_path_factory) -> Path:
-    return build_example(tmp_path_factory.mktemp("example") / "申报汇总表-2024.xlsx")
 
 
 def shoot(page, name: str, size: dict, selector: str | None = None) -> None:

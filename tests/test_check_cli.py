@@ -6,27 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from workbooks import build_example
-
-from subsidy.cli import main
+from factory import cli_run as run
 
 ROOT = Path(__file__).resolve().parents[1]
 EXE = Path(sys.executable).parent / "subsidy"
 CIDUO = "91360203MA0001018A"  # 景德镇瓷都建设集团有限公司 in examples/make_example.py
 CHANGJIANG = "91360202MA0001026N"  # 景德镇昌江建工有限公司: its cap binds
-
-
-@pytest.fixture(scope="session")
-def example(tmp_path_factory) -> Path:
-    """The example workbook, built fresh by examples/make_example.py."""
-    return build_example(tmp_path_factory.mktemp("example") / "申报汇总表-2024.xlsx")
-
-
-def run(args, capsys):
-    rc = main([str(a) for a in args])
-    cap = capsys.readouterr()
-    return rc, cap.out, cap.err
 
 
 def test_check_explains_every_claim_of_the_company_and_gives_computed_advice(example, capsys):

@@ -14,11 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
-from workbooks import build_example, complete, workbook_bytes
+from workbooks import complete, workbook_bytes
 
-from factory import PACK, code
+from factory import PACK, cli_run as run, code
 from subsidy import engine, params
-from subsidy.cli import main
 from subsidy.export import ExportRefused, company_file, export_bytes
 from subsidy.merge import MergeRefused, merge_batches
 from subsidy.models import Batch, Claim, Company, Payout
@@ -31,17 +30,6 @@ CHENGTOU = "91360200MA00010697"  # HQ relocation
 GANDONG = "91360200MA0001034L"  # two rows that cannot be read
 A, B = code(501), code(502)
 DEFAULTS = params.defaults(PACK)
-
-
-@pytest.fixture(scope="module")
-def example(tmp_path_factory) -> Path:
-    return build_example(tmp_path_factory.mktemp("example") / "申报汇总表-2024.xlsx")
-
-
-def run(args, capsys):
-    rc = main([str(a) for a in args])
-    cap = capsys.readouterr()
-    return rc, cap.out, cap.err
 
 
 def outcome(result, renamed: dict[str, str] | None = None) -> dict:
@@ -223,7 +211,7 @@ def exports(example: Path, folder: Path, companies, capsys) -> list[Path]:
 
 
 def test_merged_exports_assess_to_what_each_company_was_shown(example, tmp_path, capsys):
-    files = exports(example, tmp_path / "收件", (CIDUO, CHANGJIANG, CHENGTOU), capsys)
+    exports(example, tmp_path / "收件", (CIDUO, CHANGJIANG, CHENGTOU), capsys)
     merged = tmp_path / "申报汇总表.xlsx"
     rc, text, err = run(["merge", tmp_path / "收件", "-o", merged], capsys)
     assert rc == 0 and err == ""

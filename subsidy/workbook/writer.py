@@ -203,13 +203,6 @@ _TEXT = {str}
 _BLANK = (None, 1)
 
 
-def _plain_lines(v: str, cap: float) -> int:
-    """The printed lines of a printable text that may not fit one line (_Sheet._measured's second branch)."""
-    n = len(v)
-    w = n if v.isascii() else (n + len(v.encode("utf-8", "surrogatepass"))) >> 1
-    return ceil(w / cap) if w > cap else 1
-
-
 #: a row sized by its ``texts`` (headers, labels) remembers nothing
 _NO_MEMOS = tuple(_Memo(off=True) for _ in _COLUMNS)
 #: printed lines → the row tag's height attributes
@@ -307,15 +300,7 @@ class _Sheet:
     def _measured(self, v: str, cap: float) -> tuple[str | None, int]:
         """A text cell rendered (None: nothing left once illegal characters are removed) and the printed lines it
         takes in a column holding ``cap`` units (printing.lines_in, with its first test inlined)."""
-        n = len(v)
-        if n * 2 > cap or "\n" in v:  # else it fits on one line even if every character were wide
-            if "\n" in v:
-                n = printing.lines_in(v, cap)
-            else:
-                w = n if v.isascii() else (n + len(v.encode("utf-8", "surrogatepass"))) >> 1
-                n = ceil(w / cap) if w > cap else 1
-        else:
-            n = 1
+        n = printing.lines_in(v, cap) if len(v) * 2 > cap or "\n" in v else 1  # else it fits even if all wide
         return self._text(v), n
 
     # ---- rows
@@ -460,7 +445,7 @@ class _Sheet:
                 sid = self._text_sid
                 return ([f'<c r="{col}{ref} t="inlineStr"{sid}><is><t>{v}</t></is></c>' if v else ""
                          for ref, v in zip(refs, values)],
-                        [1 if (n := len(v)) * 2 <= cap  # _plain_lines, inlined
+                        [1 if (n := len(v)) * 2 <= cap  # printing.lines_in, inlined (no line break)
                          else 1 if (w := n if v.isascii() else (n + len(v.encode("utf-8", "surrogatepass"))) >> 1)
                          <= cap else ceil(w / cap) for v in values])
             known: list = [None] * len(values)
