@@ -273,7 +273,7 @@ def clawback_cmd(
         console.print(f"追缴清单：{output}")
     if record:
         n = L.record_clawbacks(ledger, dues, decided_by=approved_by, decided_on=decided)
-        console.print(f"已登记追缴 {n} 笔（决定日期 {decided}；此前已登记 {len(dues) - n} 笔）。")
+        console.print(f"已登记追缴 {n} 笔（决定日期 {decided}；此前已登记 {len(dues) - n} 笔）。", highlight=False)
 
 
 @ledger_app.command("returned")
