@@ -32,3 +32,26 @@ def test_a_collector_paused_by_the_caller_stays_paused():
     with paused_gc():
         pass
     assert not gc.isenabled()
+
+
+def test_what_the_block_built_is_handed_to_the_oldest_generation_unscanned():
+    gc.enable()
+    with paused_gc():
+        built = [[i] for i in range(1000)]
+    # in the youngest generation the first allocation after the block would scan all of it at once
+    assert not any(o is built for o in gc.get_objects(generation=0))
+    assert any(o is built for o in gc.get_objects(generation=2))
+    assert gc.get_freeze_count() == 0
+
+
+def test_objects_frozen_by_someone_else_stay_frozen():
+    gc.enable()
+    frozen = [[1]]
+    gc.freeze()
+    try:
+        with paused_gc():
+            pass
+        assert gc.get_freeze_count() > 0
+        assert not any(o is frozen for o in gc.get_objects())  # still in the permanent generation
+    finally:
+        gc.unfreeze()
