@@ -963,14 +963,14 @@ class _Reader:
             if fast:  # the plain row of a known company: see "fast paths"
                 code, project, amount = fast(values)
                 if code.__class__ is str and project.__class__ is str and code.isascii() and not is_blank(amount):
-                    code, project = self.firm_code(code.strip().upper()), project.strip()
-                    if project and code in self.companies:
+                    company, project = self.companies.get(code.strip().upper()), project.strip()
+                    if project and company is not None:
                         try:
                             amount = parse_amount(amount)
                         except CellError:
                             pass
                         else:
-                            deposits.append(self._deposit(code, project, amount, n))
+                            deposits.append(self._deposit(company.credit_code, project, amount, n))
                             continue
             r = _Row(DEPOSIT, n, table.values(values), odd=table.odd)
             code = r.code(validate=False)
