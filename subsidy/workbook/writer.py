@@ -122,8 +122,8 @@ _COLUMNS = tuple(get_column_letter(i) for i in range(1, 64))
 COMPRESS_LEVEL = 3
 #: a sheet's XML goes to its deflating thread in pieces of about _PIECE bytes, at most _QUEUED of them waiting
 #: (_Deflated)
-_PIECE = 1 << 21
-_QUEUED = 4
+_PIECE = 1 << 20
+_QUEUED = 2
 #: texts a column remembers rendered at once, and the misses after which a column is judged (see _Memo)
 _SEEN = 4096
 _TRIAL = 512
@@ -162,16 +162,29 @@ class _Deflated:
         self.thread.start()
 
     def _deflate_all(self) -> None:
-        """The thread: each piece checksummed, deflated and written, in order, until the end mark (None)."""
-        get, crc32, compress, write = self.pieces.get, zlib.crc32, self.deflate.compress, self.f.write
+        """The thread: each piece deflated, in order, until the end mark (None); the deflated bytes written a
+        megabyte at a time. Each time zlib gives the interpreter back, the thread waits for it (up to the switch
+        interval, while the caller renders): the fewer such calls a piece costs, the less the thread waits."""
+        get, compress, write = self.pieces.get, self.deflate.compress, self.f.write
+        out: list[bytes] = []
+        held = 0
         while (data := get()) is not None:
             if self.error is None:  # after an error, the pieces are only taken, so that the writer never waits
                 try:
-                    self.crc = crc32(data, self.crc)
-                    self.size += len(data)
-                    write(compress(data))
+                    done = compress(data)
+                    out.append(done)
+                    held += len(done)
+                    if held >= _PIECE:
+                        write(b"".join(out))
+                        out.clear()
+                        held = 0
                 except BaseException as e:  # noqa: BLE001 - handed to the caller (write, close)
                     self.error = e
+        if out and self.error is None:
+            try:
+                write(b"".join(out))
+            except BaseException as e:  # noqa: BLE001
+                self.error = e
 
     def write(self, text: str) -> None:
         if self.error is not None:
@@ -186,9 +199,12 @@ class _Deflated:
         """The bytes held so far, as one piece for the thread: few large pieces, since each costs the thread a wait
         for the interpreter (up to its switch interval) once it has compressed it."""
         if self.held:
-            self.pieces.put(b"".join(self.held))
+            data = b"".join(self.held)
             self.held.clear()
             self.held_size = 0
+            self.size += len(data)
+            self.crc = zlib.crc32(data, self.crc)  # here: zlib lets go of the interpreter, the thread can take it
+            self.pieces.put(data)
 
     def _stop(self) -> None:
         """The thread finishes what was handed to it and ends."""
