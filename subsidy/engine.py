@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from operator import attrgetter, itemgetter
 from typing import Iterable, Sequence
 
@@ -42,7 +42,7 @@ from .models import (
     trusted,
 )
 from .gcpause import paused_gc
-from .money import ZERO, fen, from_fen_int, to_fen_int, yuan_text
+from .money import FEN, ZERO, fen, from_fen_int, to_fen_int, yuan_text
 from .params import Parameters, interpretations
 from .policy import Category, HqDecision, PolicyPack
 from .text import natural_key, norm_subject
@@ -406,8 +406,10 @@ def step4_duplicates(works: list[Work], ctx: Ctx) -> None:
                 twice.setdefault(key, [seen]).append(w)
     for group in twice.values():
         group.sort(key=_SORT_KEY)
+        # one key: one category, so one reason for every later claim of the group
+        reason = ctx.msg("DUPLICATE_CLAIM", group[0].category.measure, first=group[0].claim_id)
         for w in group[1:]:
-            w.decide("ineligible", ctx.msg("DUPLICATE_CLAIM", w.category.measure, first=group[0].claim_id))
+            w.decide("ineligible", reason)
     step4_co_winners(works, ctx)
 
 
@@ -446,16 +448,27 @@ def step4_co_winners(works: list[Work], ctx: Ctx) -> None:
         by_company = claimants.get(award)
         if by_company is not None:
             by_company.setdefault(p.credit_code, []).append(p)
+    message = ctx.pack.message
     for others in claimants.values():
         # each company of the award with its claims and payouts, in a fixed order whatever the rows' order
-        named = [(code, f"{_company_name(ctx, code)}（{'、'.join(where for _, where in sorted(map(_claimant, theirs)))}）")
+        named = [(code, f"{_company_name(ctx, code)}（{_claimants_text(theirs)}）")
                  for code, theirs in sorted(others.items())]
         for code, found in others.items():
             text = "；".join(name for other, name in named if other != code)  # the other companies
             for w in found:
-                if isinstance(w, Work) and w.alive:
-                    w.decide("pending", ctx.msg("CO_WINNERS", w.category.measure, label=w.category.label,
-                                                subject=w.subject, others=text))
+                if w.__class__ is Work and w.status is None:
+                    # the reason names this claim's own award and rivals: made for it (Ctx.msg's sharing finds no
+                    # equal reason to share)
+                    cat = w.category
+                    w.decide("pending", trusted(Reason, {"code": "CO_WINNERS", "message": message(
+                        "CO_WINNERS", cat.measure, label=cat.label, subject=w.subject, others=text)}))
+
+
+def _claimants_text(theirs: list[Work | Payout]) -> str:
+    """One co-winner's claims and payouts: "申报编号 K1、已于 2024-03-01 兑现 100,000.00 元"."""
+    if len(theirs) == 1:  # the common case: one claim
+        return _claimant(theirs[0])[1]
+    return "、".join(where for _, where in sorted(map(_claimant, theirs)))
 
 
 def _claimant(x: Work | Payout) -> tuple[tuple, str]:
@@ -487,7 +500,8 @@ def step5_tiers(works: list[Work], ctx: Ctx) -> None:
     first: dict[tuple, Work] = {}
     groups: dict[tuple, list[Work]] = {}  # the families claimed more than once: only they compete
     for w in works:
-        if w.monetary and w.category.family and (w.status is None or _waits_as_co_winner(w)):
+        status = w.status
+        if (status is None or status == "pending" and _waits_as_co_winner(w)) and w.monetary and w.category.family:
             c = w.category
             key = (w.credit_code, c.family, w.subject_key if c.key == "subject" else "")
             seen = first.setdefault(key, w)
@@ -796,21 +810,27 @@ def company_summaries(batch: Batch, works: list[Work], capped: dict[str, bool], 
 def quality_deposits(batch: Batch, ctx: Ctx) -> tuple[DepositLine, ...]:
     """SPEC 2.3 (第18条) — m18_deposit."""
     out = []
-    rules: dict[str, object] = {}  # a company's rate and note: once per company
+    add = out.append
+    # a company's rate and note: once per company; the three amounts rounded to the fen half up (money.fen inlined:
+    # a product of an amount and a rate is never already to the fen)
+    rules: dict[str, tuple[Company, object]] = {}
+    quantize = Decimal.quantize
     for d in batch.deposits:
-        company = ctx.companies[d.credit_code]
-        rule = rules.get(d.credit_code)
-        if rule is None:
-            rule = rules[d.credit_code] = ctx.pack.deposit_rule(company, not ctx.failures.get(d.credit_code),
-                                                                ctx.params)
+        found = rules.get(d.credit_code)
+        if found is None:
+            company = ctx.companies[d.credit_code]
+            found = rules[d.credit_code] = (company, ctx.pack.deposit_rule(
+                company, not ctx.failures.get(d.credit_code), ctx.params))
+        company, rule = found
         amount = d.settlement_amount
-        deposit = fen(amount * rule.rate)
-        base = fen(amount * rule.base_rate)
-        out.append(trusted(DepositLine, {
+        base = quantize(amount * rule.base_rate, FEN, ROUND_HALF_UP)
+        deposit = base if rule.rate == rule.base_rate else quantize(amount * rule.rate, FEN, ROUND_HALF_UP)
+        add(trusted(DepositLine, {
             "credit_code": d.credit_code, "company_name": company.name, "project": d.project,
             "settlement_amount": amount, "credit_score": company.credit_score, "rate": rule.rate,
-            "base_deposit": base, "old_deposit": fen(amount * rule.old_rate), "deposit": deposit,
-            "saving": base - deposit, "status": "ok", "note": rule.note, "sheet": "质量保证金", "row": d.row}))
+            "base_deposit": base, "old_deposit": quantize(amount * rule.old_rate, FEN, ROUND_HALF_UP),
+            "deposit": deposit, "saving": base - deposit, "status": "ok", "note": rule.note, "sheet": "质量保证金",
+            "row": d.row}))
     for r in batch.rejected_deposits:
         company = ctx.companies.get(r.credit_code)
         out.append(DepositLine(

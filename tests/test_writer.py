@@ -496,3 +496,67 @@ def test_a_failure_while_the_package_is_saved_leaves_no_scratch_file(tmp_path, r
     with pytest.raises(OutputError, match="磁盘空间不足"):
         write_schedule(result, target)
     assert len(calls) == 2 and os.listdir(tmp_path) == [] and not writer._DEFLATED
+
+
+def _deflate_threads() -> list:
+    import threading
+
+    return [t for t in threading.enumerate() if t.name.startswith("subsidy deflate")]
+
+
+def test_a_sheet_deflated_in_its_own_thread_is_the_stream_zlib_makes_of_the_whole_sheet_at_once(tmp_path, monkeypatch):
+    """Pieces handed to the deflating thread (small ones, to exercise many hand-overs) make the very bytes one
+    compressor fed the whole sheet at once makes: the package is the same whatever the pieces."""
+    import zlib
+
+    monkeypatch.setattr(writer, "_PIECE", 1000)
+    monkeypatch.setattr(writer, "_QUEUED", 1)
+    book = writer._Book()
+    s = book.sheet("t", [12, 30], ["甲", "乙"], 0)
+    for i in range(3000):
+        s.append([f"编号{i}", f"项目{i % 97}号楼"])
+    s.close()
+    deflated = writer._DEFLATED[s.path]
+    with open(deflated.path, "rb") as f:
+        got = f.read()
+    raw = zlib.decompress(got, -15)
+    one = zlib.compressobj(writer.COMPRESS_LEVEL, zlib.DEFLATED, -15)
+    assert got == one.compress(raw) + one.flush()
+    assert deflated.size == len(raw) and deflated.crc == zlib.crc32(raw)
+    assert "<sheetData>" in raw.decode() and not _deflate_threads()
+    book.discard()
+
+
+def test_a_disk_that_fills_while_a_sheet_is_deflated_is_one_chinese_error_and_leaves_nothing(tmp_path, result,
+                                                                                             monkeypatch):
+    """The deflating thread's error (the scratch file cannot be written) reaches the writer: an OutputError in
+    Chinese, no file, no scratch file, no thread left running."""
+    import zlib
+
+    real = zlib.compressobj
+
+    class FillsUp:
+        def __init__(self, *a):
+            self.z = real(*a)
+            self.calls = 0
+
+        def compress(self, data):
+            self.calls += 1
+            if self.calls == 2:
+                raise OSError(28, "No space left on device")
+            return self.z.compress(data)
+
+        def flush(self):
+            return self.z.flush()
+
+    monkeypatch.setattr(writer.zlib, "compressobj", FillsUp)
+    monkeypatch.setattr(writer, "_PIECE", 1000)
+    target = tmp_path / "schedule.xlsx"
+    with pytest.raises(OutputError, match="磁盘空间不足"):
+        write_schedule(result, target)
+    assert os.listdir(tmp_path) == [] and not writer._DEFLATED and not _deflate_threads()
+
+
+def test_no_deflating_thread_outlives_the_schedule_it_wrote(tmp_path, result):
+    write_schedule(result, tmp_path / "schedule.xlsx")
+    assert not _deflate_threads() and not writer._DEFLATED
