@@ -6,7 +6,6 @@ from operator import mul
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
-_ALLOWED = frozenset(ALPHABET)
 
 
 def check_char(first17: str) -> str:
