@@ -7,9 +7,14 @@ and the exact pass decides. A wrong bound would let calamine allocate what the l
 """
 from __future__ import annotations
 
+import io
+import zipfile
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from subsidy.errors import UnreadableInput
 from subsidy.workbook import guard
 
 
@@ -32,11 +37,12 @@ def sheet_xml(rows: int, cols: int, intruders: list[tuple[int, str]]) -> bytes:
 
 
 def scan(xml: bytes, area, chunk: int) -> None:
+    """The windows guard._scan gives an area: each chunk after what _carry keeps of the window before."""
     tail = b""
     for i in range(0, len(xml), chunk):
         window = tail + xml[i:i + chunk]
         area.scan(window, prefixed=guard._PREFIXED.search(window) is not None)
-        tail = window[-guard._OVERLAP:]
+        tail = guard._carry(window)
 
 
 ref = st.tuples(st.integers(1, 16384), st.integers(0, 1_048_576)).map(lambda t: f"{letters(t[0])}{t[1]}")
@@ -47,6 +53,9 @@ intruder = st.one_of(
     st.just('<c s="2" t="n"><v>1</v></c>'),
     ref.map(lambda r: f'<x:c r="{r}"><x:v>1</x:v></x:c>'),  # a prefixed cell
     st.integers(1, 9_999_999).map(lambda n: f'<c r="A{n}"><v>1</v></c>'),
+    # long attributes before the reference: a chunk may end inside the tag, far from its reference
+    st.tuples(ref, st.integers(60, 600)).map(lambda t: f'<c t="n" x="{"a" * t[1]}" r="{t[0]}"><v>1</v></c>'),
+    st.tuples(ref, st.integers(60, 600)).map(lambda t: f'<c r="{t[0]}" x="{"a" * t[1]}" t="n"><v>1</v></c>'),
 )
 
 
@@ -56,9 +65,14 @@ intruder = st.one_of(
        chunk=st.sampled_from([97, 256, 1000, 1 << 20]))
 def test_the_fast_bound_holds_every_cell_or_gives_way_to_the_exact_pass(rows, cols, intruders, chunk):
     xml = sheet_xml(rows, cols, intruders)
-    quick, exact = guard._QuickArea(), guard._Area()
+    quick, exact, exact_in_chunks = guard._QuickArea(), guard._Area(), guard._Area()
     scan(xml, quick, chunk)
     scan(xml, exact, 1 << 20)
+    scan(xml, exact_in_chunks, chunk)
+    # the farthest referenced cell is seen however the part is cut into chunks (a tag cut far from its reference
+    # included); cells without a reference are counted per window, roughly, and are left out here
+    if all(' r="' in tag for _, tag in intruders):
+        assert (exact_in_chunks.max_row, exact_in_chunks.max_col) == (exact.max_row, exact.max_col)
     if quick.loose:
         return
     q_rows, q_cols = quick.size()
@@ -80,3 +94,50 @@ def test_a_far_cell_hidden_in_a_row_of_another_number_is_not_missed():
     quick = guard._QuickArea()
     scan(xml, quick, 512)
     assert quick.loose  # the exact pass measures it: A1:H1048576
+
+
+def package(sheet: bytes) -> tuple[zipfile.ZipFile, bytes]:
+    """A workbook whose one sheet (企业) is ``sheet``, stored: its chunks are exactly 1 MB of its XML."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", '<workbook><sheets><sheet name="企业" sheetId="1" r:id="rId1"/></sheets>'
+                                      "</workbook>")
+        z.writestr("xl/_rels/workbook.xml.rels",
+                   '<Relationships><Relationship Id="rId1" Target="worksheets/sheet1.xml"/></Relationships>')
+        z.writestr("xl/worksheets/sheet1.xml", sheet, compress_type=zipfile.ZIP_STORED)
+    data = out.getvalue()
+    return zipfile.ZipFile(io.BytesIO(data)), data
+
+
+def straddling(pad: int, before: int) -> bytes:
+    """A sheet of plain rows whose far cell's tag starts ``before`` bytes ahead of the 1 MB chunk boundary and names
+    its reference after ``pad`` bytes of another attribute."""
+    head = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+    rows, n = [head], 1
+    while sum(map(len, rows)) < guard._CHUNK_OUT - before - 200:
+        rows.append(f'<row r="{n}"><c r="A{n}" t="n"><v>1</v></c></row>'.encode())
+        n += 1
+    rows.append(f'<row r="{n}">'.encode())
+    rows.append(b" " * (guard._CHUNK_OUT - before - sum(map(len, rows))))
+    rows.append(f'<c t="n" x="{"a" * pad}" r="XFD1048576"><v>1</v></c></row></sheetData></worksheet>'.encode())
+    return b"".join(rows)
+
+
+@pytest.mark.parametrize("pad,before", [(200, 100), (5_000, 2_000), (70_000, 1_000)])
+def test_a_far_cell_whose_tag_a_chunk_cuts_far_from_its_reference_is_refused(pad, before):
+    """Kept whole into the next window, the tag is measured: a fixed 64-byte overlap let it reach calamine, which
+    then tried to allocate A1:XFD1048576 and aborted the process."""
+    zf, data = package(straddling(pad, before))
+    assert zf.read("xl/worksheets/sheet1.xml").index(b"<c t=") == guard._CHUNK_OUT - before
+    with pytest.raises(UnreadableInput) as e:
+        guard.check_package(zf, data, "a.xlsx")
+    assert "（A1:XFD1048576，1048576 行 × 16384 列，超过一次能读取的 16,000,000 个单元格的上限）" in str(e.value)
+
+
+def test_a_tag_longer_than_any_workbook_has_is_refused_by_name():
+    zf, data = package(straddling(80_000, 75_000))
+    with pytest.raises(UnreadableInput) as e:
+        guard.check_package(zf, data, "a.xlsx")
+    assert str(e.value) == ("“a.xlsx”中的工作表“企业”（xl/worksheets/sheet1.xml）有一个长于 64 KB 的 XML 标记，"
+                            "正常的 Excel 工作簿不会有，已拒绝读取")

@@ -61,6 +61,9 @@ SPLIT = ("如确有这么多数据，请按注册地或企业拆分为几个文�
 _CHUNK_IN = 256 * 1024  # compressed bytes fed at a time
 _CHUNK_OUT = 1 * MB  # inflated bytes produced at a time
 _OVERLAP = 64  # inflated bytes kept from the previous chunk, so a tag split between two chunks is still seen
+#: a window that ends inside a tag carries the whole unfinished tag over (_carry), up to this many bytes: no
+#: workbook has a longer one, and a part that has is refused
+_MAX_CARRY = 64 * 1024
 
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, (skipped), name length, extra length
 _LOCAL_SIG = b"PK\x03\x04"
@@ -405,8 +408,26 @@ def _scan(data: bytes, info: zipfile.ZipInfo, label: str, *, xml: bool, area: _A
                 suspect[0] = True
             if valued and not valued[0] and _VALUED.search(window):
                 valued[0] = True
-            tail = window[-_OVERLAP:]
+            tail = _carry(window)
+            if len(tail) > _MAX_CARRY:
+                what = f"工作表“{sheet}”（{info.filename}）" if sheet and sheet != info.filename else f"“{info.filename}”"
+                raise UnreadableInput(f"{label}中的{what}有一个长于 {_MAX_CARRY // 1024} KB 的 XML 标记，"
+                                      "正常的 Excel 工作簿不会有，已拒绝读取")
     return total
+
+
+def _carry(window: bytes) -> bytes:
+    """What of ``window`` the next window starts with: its last _OVERLAP bytes, or — when it ends inside a tag (a
+    ``<`` with no ``>`` after it) that began earlier — everything from that ``<``. A tag split between two chunks is
+    then always seen whole, however long its attributes: with the fixed overlap alone, a cell tag whose reference
+    came more than 64 bytes after its start slipped past every search when a chunk ended inside it (a cell at
+    XFD1048576 then reached calamine). A tag that ends within the window, or begins in its last _OVERLAP bytes,
+    leaves the window as before."""
+    start = len(window) - _OVERLAP
+    lt = window.rfind(b"<")
+    if 0 <= lt < start and window.find(b">", lt) < 0:
+        start = lt
+    return window[max(start, 0):]
 
 
 def _stored(data: bytes, begin: int, size: int):
