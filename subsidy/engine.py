@@ -811,8 +811,8 @@ def quality_deposits(batch: Batch, ctx: Ctx) -> tuple[DepositLine, ...]:
     """SPEC 2.3 (第18条) — m18_deposit."""
     out = []
     add = out.append
-    # a company's rate and note: once per company; the three amounts rounded to the fen half up (money.fen inlined:
-    # a product of an amount and a rate is never already to the fen)
+    # a company's rate and note: once per company; the three amounts rounded to the fen half up (what money.fen
+    # gives, inlined: 37k deposits at 100k claims)
     rules: dict[str, tuple[Company, object]] = {}
     quantize = Decimal.quantize
     for d in batch.deposits:

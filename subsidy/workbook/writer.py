@@ -71,6 +71,7 @@ FIXED_TIME = dt.datetime(2000, 1, 1)
 _RISKY_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 #: the first characters that keep a printable text from being written as it is (quote prefix, xml:space)
 _PLAIN_NOT_FIRST = frozenset("=+-@ ")
+_FIRST_CHAR, _LAST_CHAR = itemgetter(slice(0, 1)), itemgetter(slice(-1, None))  # "" for an empty text
 
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _THIN = Side(style="thin", color="808080")
@@ -507,12 +508,16 @@ class _Sheet:
         if memo.off:
             joined = "".join(values)
             if joined.isprintable() and "&" not in joined and "<" not in joined and ">" not in joined \
-                    and not {v[:1] for v in values} & _PLAIN_NOT_FIRST and " " not in {v[-1:] for v in values}:
+                    and _PLAIN_NOT_FIRST.isdisjoint(map(_FIRST_CHAR, values)) \
+                    and " " not in map(_LAST_CHAR, values):
                 # texts no other row repeats, all plain (nothing to remove, escape, preserve or quote): rendered
                 # as _text renders them, measured as _measured measures them (printable: no line break)
                 sid = self._text_sid
-                return ([f'<c r="{col}{ref} t="inlineStr"{sid}><is><t>{v}</t></is></c>' if v else ""
-                         for ref, v in zip(refs, values)],
+                cells = [f'<c r="{col}{ref} t="inlineStr"{sid}><is><t>{v}</t></is></c>' if v else ""
+                         for ref, v in zip(refs, values)]
+                if max(map(len, values)) * 2 <= cap:  # none can overflow even if every character were wide
+                    return cells, [1] * len(values)
+                return (cells,
                         [1 if (n := len(v)) * 2 <= cap  # printing.lines_in, inlined (no line break)
                          else 1 if (w := n if v.isascii() else (n + len(v.encode("utf-8", "surrogatepass"))) >> 1)
                          <= cap else ceil(w / cap) for v in values])
