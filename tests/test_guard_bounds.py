@@ -37,15 +37,16 @@ def sheet_xml(rows: int, cols: int, intruders: list[tuple[int, str]]) -> bytes:
 
 
 def scan(xml: bytes, area, chunk: int) -> None:
-    """The windows guard._scan gives an area: each chunk after what _carry keeps of the window before."""
+    """The windows guard._scan gives an area: each chunk after what _split keeps of the window before, the whole tags
+    of the window read now."""
     tail = b""
     for i in range(0, len(xml), chunk):
         window = tail + xml[i:i + chunk]
-        area.scan(window, prefixed=guard._PREFIXED.search(window) is not None)
-        tail = guard._carry(window)
+        whole, tail = guard._split(window)
+        area.scan(whole, prefixed=guard._PREFIXED.search(window) is not None)
 
 
-ref = st.tuples(st.integers(1, 16384), st.integers(0, 1_048_576)).map(lambda t: f"{letters(t[0])}{t[1]}")
+ref = st.tuples(st.integers(1, 16384), st.integers(1, 1_048_576)).map(lambda t: f"{letters(t[0])}{t[1]}")
 intruder = st.one_of(
     ref.map(lambda r: f'<c r="{r}"><v>1</v></c>'),  # a value cell anywhere
     ref.map(lambda r: f'<c r="{r}" s="1"/>'),  # a formatted blank cell anywhere
@@ -141,3 +142,108 @@ def test_a_tag_longer_than_any_workbook_has_is_refused_by_name():
         guard.check_package(zf, data, "a.xlsx")
     assert str(e.value) == ("“a.xlsx”中的工作表“企业”（xl/worksheets/sheet1.xml）有一个长于 64 KB 的 XML 标记，"
                             "正常的 Excel 工作簿不会有，已拒绝读取")
+
+
+def one_sheet(cell: str) -> bytes:
+    return ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+            f'<row r="1"><c r="A1" t="inlineStr"><is><t>统一社会信用代码</t></is></c></row><row r="2">{cell}</row>'
+            '</sheetData></worksheet>').encode()
+
+
+#: cell tags calamine reads (quick-xml) but no spreadsheet program writes; every one of them made calamine place the
+#: cell at XFD1048576 and abort the process, or put an error value where a blank was read
+ODD_TAGS = {
+    "a > inside a value, before the reference": '<c x=">" r="XFD1048576" t="inlineStr"><is><t>x</t></is></c>',
+    "a < inside a value": '<c x="<" r="XFD1048576" t="inlineStr"><is><t>x</t></is></c>',
+    "single quotes": "<c r='XFD1048576' t=\"inlineStr\"><is><t>x</t></is></c>",
+    "the reference twice": '<c r="A2" r="XFD1048576" t="inlineStr"><is><t>x</t></is></c>',
+    "spaces around =": '<c r = "XFD1048576" t="inlineStr"><is><t>x</t></is></c>',
+    "a lower-case reference": '<c r="xfd1048576" t="inlineStr"><is><t>x</t></is></c>',
+    "a zero-padded row": '<c r="XFD01048576" t="inlineStr"><is><t>x</t></is></c>',
+    "row 0": '<c r="A0" t="inlineStr"><is><t>x</t></is></c>',
+    "an entity in the reference": '<c r="&#88;FD1048576" t="inlineStr"><is><t>x</t></is></c>',
+    "an error value behind a > in a value": '<c r="B2" x=">" t="e"><v>#N/A</v></c>',
+    "a row tag with a > in a value": '<c r="A2" t="n"><v>1</v></c></row><row x=">" r="3"><c t="n"><v>1</v></c>',
+}
+
+
+@pytest.mark.parametrize("cell", ODD_TAGS.values(), ids=ODD_TAGS.keys())
+@pytest.mark.parametrize("chunked", [False, True], ids=["whole", "cut at every byte"])
+def test_a_cell_tag_no_spreadsheet_program_writes_is_refused_by_name(cell, chunked, monkeypatch):
+    """The tag is named and the workbook refused: the guard cannot tell where calamine would place the cell."""
+    if chunked:  # every window ends inside a tag now and then: the tag is still judged whole
+        monkeypatch.setattr(guard, "_CHUNK_OUT", 7)
+    zf, data = package(one_sheet(cell))
+    with pytest.raises(UnreadableInput) as e:
+        guard.check_package(zf, data, "a.xlsx")
+    message = str(e.value)
+    assert message.startswith("“a.xlsx”中的工作表“企业”（xl/worksheets/sheet1.xml）有写法异常的单元格标记“<"), message
+    assert message.endswith("”，Excel、WPS 等软件保存的工作簿不会有，无法确定该单元格的位置，已拒绝读取："
+                            "请用 Excel 或 WPS 打开后另存为 .xlsx 再提交")
+
+
+def test_the_odd_tag_is_quoted_as_it_stands_and_cut_after_60_characters():
+    zf, data = package(one_sheet('<c r="A2" r="XFD1048576" t="inlineStr"><is><t>x</t></is></c>'))
+    with pytest.raises(UnreadableInput, match='有写法异常的单元格标记“<c r="A2" r="XFD1048576" t="inlineStr">”'):
+        guard.check_package(zf, data, "a.xlsx")
+    zf, data = package(one_sheet(f'<c x="{"a" * 100}" r=\'A2\'><v>1</v></c>'))
+    with pytest.raises(UnreadableInput) as e:
+        guard.check_package(zf, data, "a.xlsx")
+    assert f'标记“<c x="{"a" * 54}…”' in str(e.value)
+
+
+@pytest.mark.parametrize("cell", [
+    '<c r="B2" s="1" t="s" cm="1" vm="1" ph="1"><v>0</v></c>',  # every attribute Excel gives a cell
+    '<c s="1" r="B2" t="n"><v>1</v></c>',  # the reference not first
+    '<c r="B2" s="1"/>',  # a formatted blank cell
+    '<c t="n"><v>1</v></c>',  # no reference: placed after the previous cell
+    '<c\tr="B2"\nt="n"><v>1</v></c>',  # white space of another kind
+    '<x:c r="B2" x:foo="1"><x:v>1</x:v></x:c>',  # prefixed
+    '<c r="B2" x:r="XFD1048576"><v>1</v></c>',  # a prefixed r: calamine reads the plain r only
+])
+def test_the_cell_tags_spreadsheet_programs_write_pass(cell):
+    zf, data = package(one_sheet(cell))
+    guard.check_package(zf, data, "a.xlsx")
+
+
+def test_a_slash_inside_a_value_does_not_make_a_far_cell_look_self_closing():
+    """The old search took a / anywhere after the reference for an empty <c …/>, and let the cell through."""
+    zf, data = package(one_sheet('<c r="XFD1048576" x="a/b" t="inlineStr"><is><t>x</t></is></c>'))
+    with pytest.raises(UnreadableInput, match="（A1:XFD1048576，1048576 行 × 16384 列"):
+        guard.check_package(zf, data, "a.xlsx")
+
+
+attribute = st.tuples(
+    st.sampled_from(["r", "s", "t", "x", "x:r", "R"]),  # name
+    st.sampled_from(["XFD1048576", "xfd1048576", "XFD01048576", "&#88;FD1048576", "B2", "1", ">", "<", "a/b",
+                     "inlineStr"]),  # value
+    st.sampled_from(['"', "'"]),  # quotes
+    st.sampled_from(["=", " =", "= ", "\t=\n"]),  # around =
+    st.sampled_from([" ", "\t", "  ", "\n"]),  # before the attribute
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(attrs=st.lists(attribute, min_size=1, max_size=4), chunk=st.sampled_from([5, 13, 1 << 20]))
+def test_a_far_reference_is_never_let_through_however_the_tag_is_written(attrs, chunk):
+    """Whatever the quotes, spacing, case, padding, entities, other attributes or a second r: a cell tag with an r
+    attribute that names XFD1048576 — as calamine may read it — is refused, however the part is cut into chunks."""
+    import html
+
+    tag = "<c" + "".join(f"{sep}{name}{eq}{q}{value}{q}" for name, value, q, eq, sep in attrs) + "><v>1</v></c>"
+    zf, data = package(one_sheet(tag))
+    far = any(name == "r" and html.unescape(value).upper().replace("D0", "D") == "XFD1048576"
+              for name, value, *_ in attrs)
+    old = guard._CHUNK_OUT
+    guard._CHUNK_OUT = chunk
+    try:
+        if far:
+            with pytest.raises(UnreadableInput):
+                guard.check_package(zf, data, "a.xlsx")
+        else:
+            try:
+                guard.check_package(zf, data, "a.xlsx")
+            except UnreadableInput as e:  # an odd tag with a near cell is refused too: never anything else
+                assert "写法异常的单元格标记" in str(e)
+    finally:
+        guard._CHUNK_OUT = old

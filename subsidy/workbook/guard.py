@@ -61,7 +61,7 @@ SPLIT = ("如确有这么多数据，请按注册地或企业拆分为几个文�
 _CHUNK_IN = 256 * 1024  # compressed bytes fed at a time
 _CHUNK_OUT = 1 * MB  # inflated bytes produced at a time
 _OVERLAP = 64  # inflated bytes kept from the previous chunk, so a tag split between two chunks is still seen
-#: a window that ends inside a tag carries the whole unfinished tag over (_carry), up to this many bytes: no
+#: a window that ends inside a tag carries the whole unfinished tag over (_split), up to this many bytes: no
 #: workbook has a longer one, and a part that has is refused
 _MAX_CARRY = 64 * 1024
 
@@ -71,12 +71,22 @@ _LOCAL_SIG = b"PK\x03\x04"
 _DECLARATIONS = tuple(
     marker.encode(enc) for marker in ("<!DOCTYPE", "<!ENTITY") for enc in ("utf-8", "utf-16-le", "utf-16-be")
 )
-# a cell or row that holds something: a start tag that is not self-closing (an empty <c r=".." s="1"/> of a
-# formatted but blank cell is skipped by calamine too); an optional namespace prefix
-_CELL = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>/]*>')
-_ROW = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?row\s[^>]*?\br="([0-9]{1,7})"[^>/]*>')
-_LOOSE_CELL = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c(?:>|\s(?![^>]*\br=")[^>/]*>)')
-_LOOSE_ROW = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?row(?:>|\s(?![^>]*\br=")[^>/]*>)')
+# Cell and row start tags, as every spreadsheet program writes them ("plain"): an optional namespace prefix, then
+# attributes name="value" — double quotes, no < > & ' in a value, no attribute twice — a reference r in capitals and
+# digits without a leading zero. calamine (quick-xml) reads far more: single quotes, a > or < inside a value, spaces
+# around =, the same attribute twice, lower-case or zero-padded references. It places such a cell where no search
+# for plain tags can bound it (a cell at XFD1048576 aborts the process), so a sheet read by the exact pass with any
+# other c or row tag is refused (_Area.scan, _OddTag). A tag that is self-closing (group "close") holds nothing: an
+# empty <c r=".." s="1"/> of a formatted but blank cell is skipped by calamine too.
+_PFX = rb'(?:[A-Za-z_][\w.-]*:)?'
+_PLAIN_ATTR = rb'\s+(?!r=)[A-Za-z_][\w.:-]*="[^"<>&\']*"'  # one attribute other than r
+_OPEN = re.compile(rb'<' + _PFX + rb'(?:c|row)(?=[\s/>])')  # every cell or row start tag, plain or not
+_CELL = re.compile(rb'<' + _PFX + rb'c(?:' + _PLAIN_ATTR + rb')*\s+r="([A-Z]{1,3})([1-9][0-9]{0,6})"(?:'
+                   + _PLAIN_ATTR + rb')*\s*(/?)>')
+_ROW = re.compile(rb'<' + _PFX + rb'row(?:' + _PLAIN_ATTR + rb')*\s+r="([1-9][0-9]{0,6})"(?:' + _PLAIN_ATTR
+                  + rb')*\s*(/?)>')
+_LOOSE_CELL = re.compile(rb'<' + _PFX + rb'c(?:' + _PLAIN_ATTR + rb')*\s*(/?)>')  # no reference
+_LOOSE_ROW = re.compile(rb'<' + _PFX + rb'row(?:' + _PLAIN_ATTR + rb')*\s*(/?)>')
 MAX_COLUMNS = 16384
 _QUICK_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
 _QUICK_ROW = re.compile(rb'<row r="([0-9]{1,7})"')
@@ -165,9 +175,15 @@ class _Area:
     last_row_tag: int = 0
 
     def scan(self, window: bytes, chunk: bytes = b"", *, prefixed: bool = False) -> None:
-        self.cells(_CELL.findall(window))  # (prefixed tags are matched by these patterns themselves)
-        row_tags = _ROW.findall(window)
-        if _LOOSE_CELL.search(window):  # never in what Excel, WPS or openpyxl write: only then count per row
+        """``window``: whole tags only (_split). _OddTag when a cell or row tag in it is not plain."""
+        # (prefixed tags are matched by these patterns themselves)
+        cells, rows = _CELL.findall(window), _ROW.findall(window)
+        loose_cells, loose_rows = _LOOSE_CELL.findall(window), _LOOSE_ROW.findall(window)
+        if len(cells) + len(rows) + len(loose_cells) + len(loose_rows) != len(_OPEN.findall(window)):
+            raise _OddTag(_first_odd_tag(window))
+        self.cells([(c, r) for c, r, close in cells if not close])
+        row_tags = [r for r, close in rows if not close]
+        if b"" in loose_cells:  # never in what Excel, WPS or openpyxl write: only then count per row
             self.loose_cols = max(self.loose_cols, max(piece.count(b"<c") for piece in window.split(b"</row>")))
             if not self.counting_rows and self.last_row_tag:
                 self.rows([str(self.last_row_tag).encode()])
@@ -176,7 +192,7 @@ class _Area:
             self.rows(row_tags)
         elif row_tags:
             self.last_row_tag = max(self.last_row_tag, *(int(x) for x in row_tags))
-        self.loose_rows += len(_LOOSE_ROW.findall(window))
+        self.loose_rows += loose_rows.count(b"")
 
     def size(self) -> tuple[int, int]:
         """(rows, columns) of the rectangle: an upper bound, at most 16384 columns."""
@@ -188,6 +204,19 @@ class _Area:
         rows, cols = self.size()
         top, left = self.min_row or 1, self.min_col or 1
         return f"{_column_letters(left)}{top}", f"{_column_letters(min(left + cols - 1, MAX_COLUMNS))}{top + rows - 1}"
+
+
+class _OddTag(Exception):
+    """A cell or row tag that is not plain (see _CELL): its text, for the refusal."""
+
+
+def _first_odd_tag(window: bytes) -> bytes:
+    for m in _OPEN.finditer(window):
+        at = m.start()
+        if not any(p.match(window, at) for p in (_CELL, _ROW, _LOOSE_CELL, _LOOSE_ROW)):
+            end = window.find(b">", at)
+            return window[at:end + 1 if 0 <= end < at + 80 else at + 80]
+    return b""  # pragma: no cover - the counts differ only when some tag is odd
 
 
 class _QuickArea:
@@ -234,7 +263,8 @@ class _QuickArea:
             self.loose = True
 
     def _outside_pattern(self) -> re.Pattern:
-        """A complete cell tag whose reference is not a plain one within (the bound of R, T), compiled once."""
+        """A cell start tag that is not plain (see _CELL) with its reference within the bound of (R, T), compiled
+        once."""
         digits = str(max(self.max_row, 1))
         key = (digits[:2], len(digits), self.max_col)
         found = self._outside.get(key)
@@ -247,8 +277,11 @@ class _QuickArea:
                 a, b = int(head[0]), int(head[1])
                 first_two = (f"[1-{a - 1}]\\d|" if a > 1 else "") + f"{a}[0-{b}]"
                 rows = rf"(?:{first_two})\d{{{k - 2}}}|[1-9]\d{{0,{k - 2}}}"
-            inside = rf'r="[A-{chr(64 + self.max_col)}](?:{rows})"'
-            found = self._outside[key] = re.compile(rf"<c(?:>|\s(?!{inside})[^<>]*>)".encode())
+            # the whole tag as Excel, WPS and openpyxl write it — the reference first and within the bound, then
+            # the other attributes of a cell (CT_Cell), single spaces — so that no second r can follow (calamine
+            # would place the cell by it); any other form goes to the exact pass, which refuses what is not plain
+            inside = rf'r="[A-{chr(64 + self.max_col)}](?:{rows})"(?: (?:s|t|cm|vm|ph)="[0-9A-Za-z]*+")*+ ?/?>'
+            found = self._outside[key] = re.compile(rf"<c(?:>|\s(?!{inside}))".encode())
         return found
 
     def size(self) -> tuple[int, int]:
@@ -309,7 +342,7 @@ def check_package(zf: zipfile.ZipFile, data: bytes, name: str, *,
         if area.loose or cells + area.cells() > MAX_AREA_CELLS:
             # the quick bound is not good enough: measure the part again, exactly (hostile or huge files only)
             area = _Area()
-            _scan(data, info, label, xml=True, area=area, total=0)
+            _scan(data, info, label, xml=True, area=area, total=0, sheet=sheets.get(info.filename))
         rows, cols = area.size()
         cells += rows * cols
         if cells > MAX_AREA_CELLS:
@@ -352,8 +385,7 @@ def _odd_cells(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict[tuple[int, in
 
 
 def _too_big(label: str, part: str, sheet: str | None = None) -> UnreadableInput:
-    what = f"工作表“{sheet}”（{part}）" if sheet and sheet != part else f"“{part}”"
-    return UnreadableInput(f"{label}中的{what}解压后超过一次能读取的 {_mb(MAX_PART_BYTES)} 上限，已拒绝读取：{SPLIT}；"
+    return UnreadableInput(f"{label}中的{_part_text(part, sheet)}解压后超过一次能读取的 {_mb(MAX_PART_BYTES)} 上限，已拒绝读取：{SPLIT}；"
                            "否则可能是恶意构造的压缩包（zip 炸弹）")
 
 
@@ -402,32 +434,45 @@ def _scan(data: bytes, info: zipfile.ZipInfo, label: str, *, xml: bool, area: _A
             # (_PREFIXED begins with ":", which memchr finds far faster than the pattern's own scan; most chunks of a
             # sheet have no colon at all)
             prefixed = (area is not None or bool(suspect)) and b":" in window and _PREFIXED.search(window) is not None
+            whole, tail = _split(window)
             if area is not None:
-                area.scan(window, chunk, prefixed=prefixed)
+                try:
+                    area.scan(whole, chunk, prefixed=prefixed)
+                except _OddTag as e:
+                    raise _odd_tag(label, info.filename, sheet, e.args[0]) from None
             if suspect and not suspect[0] and (prefixed or b't="e"' in window or _FORMULA_TAG.search(window)):
                 suspect[0] = True
             if valued and not valued[0] and _VALUED.search(window):
                 valued[0] = True
-            tail = _carry(window)
             if len(tail) > _MAX_CARRY:
-                what = f"工作表“{sheet}”（{info.filename}）" if sheet and sheet != info.filename else f"“{info.filename}”"
-                raise UnreadableInput(f"{label}中的{what}有一个长于 {_MAX_CARRY // 1024} KB 的 XML 标记，"
-                                      "正常的 Excel 工作簿不会有，已拒绝读取")
+                raise UnreadableInput(f"{label}中的{_part_text(info.filename, sheet)}有一个长于 {_MAX_CARRY // 1024} KB "
+                                      "的 XML 标记，正常的 Excel 工作簿不会有，已拒绝读取")
     return total
 
 
-def _carry(window: bytes) -> bytes:
-    """What of ``window`` the next window starts with: its last _OVERLAP bytes, or — when it ends inside a tag (a
-    ``<`` with no ``>`` after it) that began earlier — everything from that ``<``. A tag split between two chunks is
-    then always seen whole, however long its attributes: with the fixed overlap alone, a cell tag whose reference
-    came more than 64 bytes after its start slipped past every search when a chunk ended inside it (a cell at
-    XFD1048576 then reached calamine). A tag that ends within the window, or begins in its last _OVERLAP bytes,
-    leaves the window as before."""
-    start = len(window) - _OVERLAP
+def _part_text(part: str, sheet: str | None) -> str:
+    return f"工作表“{sheet}”（{part}）" if sheet and sheet != part else f"“{part}”"
+
+
+def _odd_tag(label: str, part: str, sheet: str | None, tag: bytes) -> UnreadableInput:
+    shown = tag.decode("utf-8", "replace")
+    shown = shown if len(shown) <= 60 else shown[:60] + "…"
+    return UnreadableInput(
+        f"{label}中的{_part_text(part, sheet)}有写法异常的单元格标记“{shown}”，Excel、WPS 等软件保存的工作簿不会有，"
+        "无法确定该单元格的位置，已拒绝读取：请用 Excel 或 WPS 打开后另存为 .xlsx 再提交")
+
+
+def _split(window: bytes) -> tuple[bytes, bytes]:
+    """(what of ``window`` is read now, what the next window starts with). When the window ends inside a tag (a
+    ``<`` with no ``>`` after it), the tag is read with the next window, whole, however long its attributes (with a
+    fixed overlap alone, a cell tag whose reference came more than 64 bytes after its start slipped past every search
+    when a chunk ended inside it, and a cell at XFD1048576 reached calamine); what is read now holds whole tags only.
+    The next window also starts with the last _OVERLAP bytes, so a marker split between chunks is seen."""
+    keep = max(len(window) - _OVERLAP, 0)
     lt = window.rfind(b"<")
-    if 0 <= lt < start and window.find(b">", lt) < 0:
-        start = lt
-    return window[max(start, 0):]
+    if lt >= 0 and window.find(b">", lt) < 0:
+        return window[:lt], window[min(lt, keep):]
+    return window, window[keep:]
 
 
 def _stored(data: bytes, begin: int, size: int):
