@@ -263,8 +263,8 @@ class _QuickArea:
             self.loose = True
 
     def _outside_pattern(self) -> re.Pattern:
-        """A cell start tag that is not plain (see _CELL) with its reference within the bound of (R, T), compiled
-        once."""
+        """Any cell start tag but one written as Excel writes it with its reference within the bound of (R, T),
+        compiled once per bound."""
         digits = str(max(self.max_row, 1))
         key = (digits[:2], len(digits), self.max_col)
         found = self._outside.get(key)
