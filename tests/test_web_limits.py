@@ -141,6 +141,27 @@ def test_an_upload_is_assessed_in_another_process_with_the_same_summary(client, 
     assert client.app.state.assessors.taken == 0
 
 
+def test_an_upload_whose_cell_tag_would_abort_the_reader_is_refused_and_the_page_goes_on(client, example):
+    """A cell written <c r="A2" r="XFD1048576"> made calamine allocate A1:XFD1048576 and abort the assessing
+    process: now the guard refuses it in Chinese, and the next upload is assessed as usual."""
+    import io
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(example))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</row>", b'<c r="A2" r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>', 1)
+            z.writestr(info, data)
+    r = client.post("/upload", files={"file": ("坏.xlsx", out.getvalue())}, data={"year": "2024"})
+    assert r.status_code in (200, 400, 422)
+    assert "有写法异常的单元格标记" in r.text and "请用 Excel 或 WPS 打开后另存为 .xlsx 再提交" in r.text
+    r = client.post("/upload", files={"file": ("申报汇总表-2024.xlsx", example)}, data={"year": "2024"})
+    assert r.status_code == 200 and "7,370,000.00 元" in r.text
+
+
 # --------------------------------------------------------------------------- headers
 
 
