@@ -139,6 +139,8 @@ def _plain_bool(v: Any) -> bool:
     if found is not None:
         return found
     return False if is_blank(v) else parse_bool(v)
+
+
 _REQUIRED = "必填，不能为空"
 _ZERO_AMOUNT = Decimal("0.00")
 _UNSEEN = object()
@@ -733,14 +735,9 @@ class _Reader:
         level = _ACCIDENTS.get(accident or AccidentLevel.none.value)
         if level is None:
             return None
-        bools = _BOOLS
         try:
             score = None if score == "" or is_blank(score) else parse_score(score)
-            # _plain_bool, its usual case inlined: 是, 否 or blank text
-            blacklisted = bools[blacklisted] if blacklisted.__class__ is str and blacklisted in bools \
-                else _plain_bool(blacklisted)
-            wage = bools[wage] if wage.__class__ is str and wage in bools else _plain_bool(wage)
-            fraud = bools[fraud] if fraud.__class__ is str and fraud in bools else _plain_bool(fraud)
+            blacklisted, wage, fraud = _plain_bool(blacklisted), _plain_bool(wage), _plain_bool(fraud)
             tax = None if tax == "" or is_blank(tax) else parse_amount(tax)
             moved = None if moved == "" or is_blank(moved) else parse_date(moved)
         except CellError:

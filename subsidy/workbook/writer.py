@@ -21,10 +21,11 @@ import queue
 import threading
 import zlib
 from copy import copy
+from itertools import islice
 from decimal import Decimal
 from math import ceil
 from operator import itemgetter
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 from zipfile import ZIP64_LIMIT, ZIP_DEFLATED, ZipFile, ZipInfo
 
 from openpyxl import Workbook
@@ -397,7 +398,6 @@ class _Sheet:
         else:
             caps, memos = _NO_WRAP, _NO_MEMOS
         ref = f"{r}\""
-        text_sid = self._text_sid
         for col, cap, memo, v in zip(_COLUMNS, caps, memos, values):
             t = v.__class__
             if t is str:
@@ -406,28 +406,9 @@ class _Sheet:
                 # a text seen before in this column is rendered and measured once (labels, statuses, the reasons
                 # most lines share): see _Memo
                 known = memo.get(v)
-                if known is not None:
-                    frag, n = known
-                    if n > lines:
-                        lines = n
-                    if frag is not None:
-                        out.append(f'<c r="{col}{ref}{frag}')
-                    continue
-                if memo.off and v.isprintable() and v[0] not in _PLAIN_NOT_FIRST and v[-1] != " " \
-                        and "&" not in v and "<" not in v and ">" not in v:
-                    # a text no other row repeats, and plain (nothing to remove, escape, preserve or quote):
-                    # _measured inlined, rendered as _text renders it (printable text has no white space but " ")
-                    n = len(v)
-                    if n * 2 > cap:
-                        w = n if v.isascii() else (n + len(v.encode("utf-8", "surrogatepass"))) >> 1
-                        if w > cap:
-                            n = ceil(w / cap)
-                            if n > lines:
-                                lines = n
-                    out.append(f'<c r="{col}{ref} t="inlineStr"{text_sid}><is><t>{v}</t></is></c>')
-                    continue
-                known = self._measured(v, cap)
-                memo.miss(v, known, r)
+                if known is None:
+                    known = self._measured(v, cap)
+                    memo.miss(v, known, r)
                 frag, n = known
                 if n > lines:
                     lines = n
@@ -501,6 +482,13 @@ class _Sheet:
             out.append("</row>")
         if len(out) >= 4096:
             self.flush()
+
+    def extend_all(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Every row of ``rows`` through extend, _BATCH at a time: the sheets with a row per claim, company or
+        deposit."""
+        rows = iter(rows)
+        while batch := list(islice(rows, _BATCH)):
+            self.extend(batch)
 
     def _texts(self, col: str, cap: float, memo: _Memo, values: Sequence[str], refs: list[str],
                first: int) -> tuple[list[str], list[int]]:
@@ -699,32 +687,31 @@ def _lines(book: _Book, result: Result) -> None:
     c = book.sheet("奖励明细", widths, headers, len(result.lines), layout=WIDE_LAYOUT)
     money, moneys = c.money, c._moneys
     label_of = STATUS_LABELS.get
-    rows: list[list] = []
     step = 1000
     # many lines share their payers (the engine's shared objects): each is joined into text once
     payers_text: dict[int, tuple[dict, str]] = {}
-    for i, ln in enumerate(result.lines, 1):
-        if i % step == 0:
-            book.advance(step)
-        (claim_id, credit_code, company_name, category_label, article, subject, standard, payable, status, reasons,
-         payers, sheet, row) = _LINE(ln.__dict__)
-        reason = reasons[0].message if len(reasons) == 1 else "；".join([r.message for r in reasons])
-        if payers:
-            paid = payers_text.get(id(payers))
-            if paid is None or paid[0] is not payers:
-                paid = payers_text[id(payers)] = (payers, _payers_text(payers))
-            payer = paid[1]
-        else:
-            payer = ""
-        rows.append([
-            claim_id, credit_code, company_name, category_label, article, subject,
-            moneys.get(standard) or money(standard), moneys.get(payable) or money(payable),
-            label_of(status, status), reason, payer, sheet if row is None else f"{sheet}:{row}",  # _source
-        ])
-        if len(rows) == _BATCH:
-            c.extend(rows)
-            rows = []
-    c.extend(rows)
+
+    def rows():
+        for i, ln in enumerate(result.lines, 1):
+            if i % step == 0:
+                book.advance(step)
+            (claim_id, credit_code, company_name, category_label, article, subject, standard, payable, status,
+             reasons, payers, sheet, row) = _LINE(ln.__dict__)
+            reason = reasons[0].message if len(reasons) == 1 else "；".join([r.message for r in reasons])
+            if payers:
+                paid = payers_text.get(id(payers))
+                if paid is None or paid[0] is not payers:
+                    paid = payers_text[id(payers)] = (payers, _payers_text(payers))
+                payer = paid[1]
+            else:
+                payer = ""
+            yield [
+                claim_id, credit_code, company_name, category_label, article, subject,
+                moneys.get(standard) or money(standard), moneys.get(payable) or money(payable),
+                label_of(status, status), reason, payer, sheet if row is None else f"{sheet}:{row}",  # _source
+            ]
+
+    c.extend_all(rows())
     book.advance(len(result.lines) % step)
 
 
@@ -742,22 +729,17 @@ def _companies(book: _Book, result: Result) -> None:
     widths[9] = int(printing.A4_LANDSCAPE.usable_width() - sum(widths))
     c = book.sheet("企业汇总", widths, headers, len(result.companies))
     money = c.money
-    rows: list[list] = []
-    for co in result.companies:
-        if co.preconditions:
-            pre = "；".join(r.message for r in co.preconditions)
-        elif not co.valid:
-            pre = "企业信息有误，待补正"
-        else:
-            pre = "满足"
-        rows.append([
-            co.credit_code, co.company_name, co.region, money(co.local_retained_tax), money(co.paid_in_year),
-            money(co.requested), money(co.entitled), money(co.payable), "是" if co.capped else "否", pre,
-        ])
-        if len(rows) == _BATCH:
-            c.extend(rows)
-            rows = []
-    c.extend(rows)
+    c.extend_all([
+        co.credit_code, co.company_name, co.region, money(co.local_retained_tax), money(co.paid_in_year),
+        money(co.requested), money(co.entitled), money(co.payable), "是" if co.capped else "否", _preconditions_text(co),
+    ] for co in result.companies)
+
+
+def _preconditions_text(co) -> str:
+    """企业汇总's 前提条件 column: the failed preconditions, or why none could be judged, or 满足."""
+    if co.preconditions:
+        return "；".join(r.message for r in co.preconditions)
+    return "企业信息有误，待补正" if not co.valid else "满足"
 
 
 def _treasuries(book: _Book, result: Result) -> None:
@@ -791,17 +773,11 @@ def _deposits(book: _Book, result: Result) -> None:
     widths[10] = int(WIDE_LAYOUT.usable_width() - sum(widths))
     c = book.sheet("质量保证金", widths, headers, len(result.deposits), layout=WIDE_LAYOUT)
     money = c.money
-    rows: list[list] = []
-    for d in result.deposits:
-        rows.append([
-            d.credit_code, d.company_name, d.project, money(d.settlement_amount), c.number(d.credit_score),
-            c.number(d.rate, "subsidy_percent"), money(d.old_deposit), money(d.base_deposit), money(d.deposit),
-            money(d.saving), _guarantee(d.note), DEPOSIT_STATUS_LABELS.get(d.status, d.status),
-        ])
-        if len(rows) == _BATCH:
-            c.extend(rows)
-            rows = []
-    c.extend(rows)
+    c.extend_all([
+        d.credit_code, d.company_name, d.project, money(d.settlement_amount), c.number(d.credit_score),
+        c.number(d.rate, "subsidy_percent"), money(d.old_deposit), money(d.base_deposit), money(d.deposit),
+        money(d.saving), _guarantee(d.note), DEPOSIT_STATUS_LABELS.get(d.status, d.status),
+    ] for d in result.deposits)
 
 
 def _clawbacks(book: _Book, result: Result) -> None:
