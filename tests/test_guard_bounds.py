@@ -177,14 +177,16 @@ def test_a_cell_tag_no_spreadsheet_program_writes_is_refused_by_name(cell, chunk
     with pytest.raises(UnreadableInput) as e:
         guard.check_package(zf, data, "a.xlsx")
     message = str(e.value)
-    assert message.startswith("“a.xlsx”中的工作表“企业”（xl/worksheets/sheet1.xml）有写法异常的单元格标记“<"), message
+    where = "第2行之后" if cell.endswith('<row x=">" r="3"><c t="n"><v>1</v></c>') else "第2行"
+    assert message.startswith(f"“a.xlsx”中的工作表“企业”（xl/worksheets/sheet1.xml）{where}有写法异常的单元格标记“<"), \
+        message
     assert message.endswith("”，Excel、WPS 等软件保存的工作簿不会有，无法确定该单元格的位置，已拒绝读取："
                             "请用 Excel 或 WPS 打开后另存为 .xlsx 再提交")
 
 
 def test_the_odd_tag_is_quoted_as_it_stands_and_cut_after_60_characters():
     zf, data = package(one_sheet('<c r="A2" r="XFD1048576" t="inlineStr"><is><t>x</t></is></c>'))
-    with pytest.raises(UnreadableInput, match='有写法异常的单元格标记“<c r="A2" r="XFD1048576" t="inlineStr">”'):
+    with pytest.raises(UnreadableInput, match='第2行有写法异常的单元格标记“<c r="A2" r="XFD1048576" t="inlineStr">”'):
         guard.check_package(zf, data, "a.xlsx")
     zf, data = package(one_sheet(f'<c x="{"a" * 100}" r=\'A2\'><v>1</v></c>'))
     with pytest.raises(UnreadableInput) as e:

@@ -173,6 +173,8 @@ class _Area:
     #: (a formatted but empty row at the bottom of the sheet, say) do not grow the rectangle
     counting_rows: bool = False
     last_row_tag: int = 0
+    #: the number of the last row tag read (a refusal names the row it happened in)
+    last_row: int = 0
 
     def scan(self, window: bytes, chunk: bytes = b"", *, prefixed: bool = False) -> None:
         """``window``: whole tags only (_split). _OddTag when a cell or row tag in it is not plain."""
@@ -180,7 +182,9 @@ class _Area:
         cells, rows = _CELL.findall(window), _ROW.findall(window)
         loose_cells, loose_rows = _LOOSE_CELL.findall(window), _LOOSE_ROW.findall(window)
         if len(cells) + len(rows) + len(loose_cells) + len(loose_rows) != len(_OPEN.findall(window)):
-            raise _OddTag(_first_odd_tag(window))
+            raise _OddTag(*_first_odd_tag(window, self.last_row))
+        if rows:
+            self.last_row = int(rows[-1][0])
         self.cells([(c, r) for c, r, close in cells if not close])
         row_tags = [r for r, close in rows if not close]
         if b"" in loose_cells:  # never in what Excel, WPS or openpyxl write: only then count per row
@@ -207,16 +211,20 @@ class _Area:
 
 
 class _OddTag(Exception):
-    """A cell or row tag that is not plain (see _CELL): its text, for the refusal."""
+    """A cell or row tag that is not plain (see _CELL): (its text, the number of the row it is in or 0), for the
+    refusal."""
 
 
-def _first_odd_tag(window: bytes) -> bytes:
+def _first_odd_tag(window: bytes, row: int) -> tuple[bytes, int]:
+    """The first tag of ``window`` that is not plain, and the row it is in (the last plain row tag before it, in
+    this window or — ``row`` — an earlier one)."""
     for m in _OPEN.finditer(window):
         at = m.start()
         if not any(p.match(window, at) for p in (_CELL, _ROW, _LOOSE_CELL, _LOOSE_ROW)):
             end = window.find(b">", at)
-            return window[at:end + 1 if 0 <= end < at + 80 else at + 80]
-    return b""  # pragma: no cover - the counts differ only when some tag is odd
+            before = _ROW.findall(window, 0, at)
+            return window[at:end + 1 if 0 <= end < at + 80 else at + 80], int(before[-1][0]) if before else row
+    return b"", row  # pragma: no cover - the counts differ only when some tag is odd
 
 
 class _QuickArea:
@@ -439,7 +447,7 @@ def _scan(data: bytes, info: zipfile.ZipInfo, label: str, *, xml: bool, area: _A
                 try:
                     area.scan(whole, chunk, prefixed=prefixed)
                 except _OddTag as e:
-                    raise _odd_tag(label, info.filename, sheet, e.args[0]) from None
+                    raise _odd_tag(label, info.filename, sheet, *e.args) from None
             if suspect and not suspect[0] and (prefixed or b't="e"' in window or _FORMULA_TAG.search(window)):
                 suspect[0] = True
             if valued and not valued[0] and _VALUED.search(window):
@@ -454,11 +462,17 @@ def _part_text(part: str, sheet: str | None) -> str:
     return f"工作表“{sheet}”（{part}）" if sheet and sheet != part else f"“{part}”"
 
 
-def _odd_tag(label: str, part: str, sheet: str | None, tag: bytes) -> UnreadableInput:
+def _odd_tag(label: str, part: str, sheet: str | None, tag: bytes, row: int) -> UnreadableInput:
     shown = tag.decode("utf-8", "replace")
     shown = shown if len(shown) <= 60 else shown[:60] + "…"
+    if not row:
+        where = ""
+    elif re.match(rb"<" + _PFX + rb"row", tag):  # an odd row tag: the row after the last one read
+        where = f"第{row}行之后"
+    else:
+        where = f"第{row}行"
     return UnreadableInput(
-        f"{label}中的{_part_text(part, sheet)}有写法异常的单元格标记“{shown}”，Excel、WPS 等软件保存的工作簿不会有，"
+        f"{label}中的{_part_text(part, sheet)}{where}有写法异常的单元格标记“{shown}”，Excel、WPS 等软件保存的工作簿不会有，"
         "无法确定该单元格的位置，已拒绝读取：请用 Excel 或 WPS 打开后另存为 .xlsx 再提交")
 
 
