@@ -210,6 +210,10 @@ class _Area:
         return f"{_column_letters(left)}{top}", f"{_column_letters(min(left + cols - 1, MAX_COLUMNS))}{top + rows - 1}"
 
 
+#: a start tag, its end found past the quoted values (a ">" inside one included): how an odd tag is quoted
+_TAG_TEXT = re.compile(rb'<(?:[^<>"\']|"[^"]*"|\'[^\']*\')*>')
+
+
 class _OddTag(Exception):
     """A cell or row tag that is not plain (see _CELL): (its text, the number of the row it is in or 0), for the
     refusal."""
@@ -221,9 +225,9 @@ def _first_odd_tag(window: bytes, row: int) -> tuple[bytes, int]:
     for m in _OPEN.finditer(window):
         at = m.start()
         if not any(p.match(window, at) for p in (_CELL, _ROW, _LOOSE_CELL, _LOOSE_ROW)):
-            end = window.find(b">", at)
+            whole = _TAG_TEXT.match(window, at, at + 200)  # the tag as far as its quotes tell where it ends
             before = _ROW.findall(window, 0, at)
-            return window[at:end + 1 if 0 <= end < at + 80 else at + 80], int(before[-1][0]) if before else row
+            return window[at:whole.end() if whole else at + 80], int(before[-1][0]) if before else row
     return b"", row  # pragma: no cover - the counts differ only when some tag is odd
 
 
