@@ -8,20 +8,25 @@ status yet); when it decides a claim it sets the status and leaves a reason (cod
 article). The engine knows no Excel and no article of any city: the policy pack supplies categories, amounts,
 preconditions, the HQ formula, the deposit rate and the wording of messages.
 
-Speed (100k claims in under two seconds, see README "Speed and memory"): a claim is one slotted :class:`Work` whose
-facts are looked up once (its category, company, normalised subject, its rank in the output order); equal things
-are computed once and shared — reasons (:meth:`Ctx.msg`), the treasuries' split of an amount (:meth:`Ctx.payers`),
-normalised subjects — so a step is a plain loop over the claims, and the frozen lines are built without
-re-validation (``Frozen.trusted``). None of it changes a rule: each step still reads as the article it applies.
+Speed (see README "Speed and memory"): the claims are a table of columns (:class:`Claims`: one list per fact, claim
+``i`` the i-th of the output's order), not an object per claim. Each fact is looked up once per distinct value
+(a category and its amount per approval day, a subject's normalised key, a company); equal things are computed
+once and shared — reasons (:meth:`Ctx.msg`), the treasuries' split of an amount (:meth:`Ctx.payers`); a step
+finds the few claims a rule touches with whole-column operations (the claims whose key another claim shares:
+:func:`_firsts`) and decides them by index. The result's lines are the columns themselves (``models.Rows``): the
+schedule and the JSON read them as columns, any other reader gets one frozen line at a time. None of it changes a
+rule: each step still reads as the article it applies.
 """
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from operator import attrgetter, itemgetter
-from typing import Iterable, Sequence
+from itertools import islice, repeat
+from operator import attrgetter, itemgetter, lt
+from types import SimpleNamespace
+from typing import Any, Iterable, Sequence
 
 from .models import (
     STATUSES,
@@ -30,7 +35,6 @@ from .models import (
     Company,
     CompanySummary,
     DepositLine,
-    HqClaim,
     HqFacts,
     Issue,
     Line,
@@ -38,13 +42,14 @@ from .models import (
     PolicyRef,
     Reason,
     Result,
+    Rows,
     Totals,
     trusted,
 )
 from .gcpause import paused_gc
 from .money import FEN, ZERO, fen, from_fen_int, to_fen_int, yuan_text
 from .params import Parameters, interpretations
-from .policy import Category, HqDecision, PolicyPack
+from .policy import Category, PolicyPack
 from .text import natural_key, norm_subject
 
 # --------------------------------------------------------------------------- working state
@@ -53,81 +58,60 @@ from .text import natural_key, norm_subject
 _ZEROED = frozenset(("ineligible", "pending", "honor_only"))
 
 
-class Work:
-    """One claim on its way through the pipeline (mutable inside the engine only)."""
+class Claims:
+    """The claims on their way through the pipeline (mutable inside the engine only): one list per fact, a column;
+    claim ``i`` is the i-th of the output's order in every column (:func:`output_order`).
+
+    A step reads the columns it needs and decides a claim by its index (:meth:`decide`); the result's lines are
+    these columns, frozen (:class:`subsidy.models.Rows`)."""
 
     __slots__ = ("claim_id", "sheet", "row", "credit_code", "category", "category_label", "subject", "subject_key",
-                 "approved_on", "company", "hq", "hq_decision", "hq_facts", "other_name", "other_amount",
-                 "other_paid", "standard", "entitlement", "payable", "status", "reasons", "payers", "monetary",
-                 "rank")
+                 "item_key", "claim_key", "family_key", "approved_on", "company", "hq", "hq_decision", "hq_facts",
+                 "other_name", "other_amount", "other_paid", "standard", "entitlement", "payable", "status",
+                 "reasons", "payers", "monetary")
 
-    def __init__(self, claim_id: str, sheet: str, row: int | None, credit_code: str, category: Category | None,
-                 category_label: str, subject: str, approved_on: dt.date | None = None, company: Company | None = None,
-                 hq: HqClaim | None = None, other_name: str = "", other_amount: Decimal = ZERO,
-                 other_paid: bool = False, standard: Decimal = ZERO, subject_key: str | None = None,
-                 hq_decision: HqDecision | None = None, hq_facts: HqFacts | None = None):
-        self.claim_id = claim_id
-        self.sheet = sheet
-        self.row = row
-        self.credit_code = credit_code
-        self.category = category
-        self.category_label = category_label
-        self.subject = subject
-        #: the subject as SPEC 2.1 compares it (NFKC, no white space): computed once
-        self.subject_key = norm_subject(subject) if subject_key is None else subject_key
-        self.approved_on = approved_on
-        self.company = company
-        self.hq = hq
-        self.hq_decision = hq_decision  # 第5条 rows: the pack's decision for the year (step 3 applies it)
-        self.hq_facts = hq_facts
-        self.other_name = other_name
-        self.other_amount = other_amount
-        self.other_paid = other_paid
-        self.standard = standard
-        self.entitlement = ZERO
-        self.payable = ZERO
-        self.status: str | None = None
-        #: every rule that touched the claim, in order (a tuple: most claims share theirs, see Ctx.standard_reasons)
-        self.reasons: tuple[Reason, ...] = ()
-        self.payers: dict[str, Decimal] = _NO_PAYERS
-        #: a category with money (not honour-only)
-        self.monetary = category is not None and not category.honour_only
+    #: claim_id … hq_facts: what the row says and what it means (its category, company, normalised subject);
+    #: subject_key: the subject as SPEC 2.1 compares it (NFKC, no white space);
+    #: item_key: what tells two claims of one category apart — the subject for a reward per project or subject
+    #: (category key ``subject``), nothing for one per company or year;
+    #: claim_key = (company, category, item_key): the same reward claimed twice (step 4);
+    #: family_key = (company, family or category, item_key): tiers compete within it (steps 5 and 6);
+    #: standard … payers, status, reasons: what the steps decide; monetary: a category with money (not honour-only).
 
-    @property
-    def alive(self) -> bool:
-        """No step has decided the claim yet (the loops over every claim test ``status is None`` directly)."""
-        return self.status is None
+    def __len__(self) -> int:
+        return len(self.claim_id)
 
-    @property
-    def sort_key(self) -> tuple:
-        """(natural 申报编号, sheet, row): the order of the output and of every "first" and "smaller 申报编号".
-        :func:`order_works` sorts by it once and numbers the claims (``rank``): every later "first" compares ranks."""
-        return (natural_key(self.claim_id), self.sheet, self.row or 0)
+    def alive(self, i: int) -> bool:
+        """No step has decided claim ``i`` yet."""
+        return self.status[i] is None
 
-    @property
-    def family_key(self) -> tuple:
-        """Tiers compete within (company, family, key): the key is the subject, the year, or nothing."""
-        c = self.category
-        assert c is not None
-        return (self.credit_code, c.family or c.code, self.subject_key if c.key == "subject" else "")
+    def live(self) -> list[int]:
+        """The claims no step has decided yet, in the output's order."""
+        return [i for i, s in enumerate(self.status) if s is None]
 
-    def note(self, *reasons: Reason) -> None:
+    def note(self, i: int, *reasons: Reason) -> None:
         """A rule touched the claim without deciding it."""
-        self.reasons += reasons
+        self.reasons[i] += reasons
 
-    def decide(self, status: str, *reasons: Reason) -> None:
-        self.status = status
-        self.reasons += reasons
+    def decide(self, i: int, status: str, *reasons: Reason) -> None:
+        self.status[i] = status
+        self.reasons[i] += reasons
         if status in _ZEROED:
-            self.entitlement = ZERO
-            self.payable = ZERO
+            self.entitlement[i] = ZERO
+            self.payable[i] = ZERO
+
+    def at(self, i: int) -> SimpleNamespace:
+        """Claim ``i`` as it stands, one object (for tests and debugging: the steps read the columns)."""
+        out = SimpleNamespace(**{name: getattr(self, name)[i] for name in self.__slots__})
+        out.alive = out.status is None
+        return out
 
 
 #: the payers of a claim that pays nothing; shared, like every payers dict of a line (never mutated)
 _NO_PAYERS: dict[str, Decimal] = {}
 _CLAIM = itemgetter("claim_id", "sheet", "row", "credit_code", "category", "subject", "approved_on",
                     "other_policy_name", "other_policy_amount", "other_policy_paid")
-_SORT_KEY = attrgetter("rank")  # the claim's place in the output order (order_works)
+_DICT = attrgetter("__dict__")
 
 
 @dataclass
@@ -228,38 +212,39 @@ def _assess(batch: Batch, *, year: int, pack: PolicyPack, params: Parameters,
               failures={code: pack.preconditions(c, params) for code, c in companies.items()},
               history=[p for p in history if under_this_policy(p, params)], issues=issues)
 
-    works = build_works(batch, ctx)
-    step1_row_validity(works, batch, ctx)
-    step2_preconditions(works, ctx)
-    step3_dates(works, ctx)
-    step4_duplicates(works, ctx)
-    step5_tiers(works, ctx)
-    step6_history(works, ctx)
-    step7_other_policies(works, ctx)
-    capped = step8_cap(works, ctx)
-    step9_payers(works, ctx)
-    finish_status(works)
+    t = build_claims(batch, ctx)
+    step1_row_validity(t, batch, ctx)
+    step2_preconditions(t, ctx)
+    step3_dates(t, ctx)
+    step4_duplicates(t, ctx)
+    step5_tiers(t, ctx)
+    step6_history(t, ctx)
+    step7_other_policies(t, ctx)
+    capped = step8_cap(t, ctx)
+    step9_payers(t, ctx)
+    finish_status(t)
 
-    lines = tuple(map(to_line, works))
-    summaries = company_summaries(batch, works, capped, ctx)
-    del works  # the lines hold what is kept: the working state goes before the rest is built
+    lines = to_lines(t)
+    summaries = company_summaries(batch, t, capped, ctx)
+    del t  # the lines hold what is kept: the working state goes before the rest is built
     deposits = quality_deposits(batch, ctx)
     clawbacks = clawback_list(ctx, history)
-    return Result(
-        policy=PolicyRef(id=pack.id, number=pack.number, title=pack.title, issued=pack.issued,
-                         validity_start=params.validity_start, validity_end=params.validity_end),
-        year=year,
-        input_sha256=batch.input_sha256,
-        parameters=params.as_json(),
-        lines=lines,
-        companies=summaries,
-        deposits=deposits,
-        clawbacks=clawbacks,
-        totals=totals(lines, clawbacks, pack=pack),
-        issues=tuple(issues),
-        interpretations=interpretations(params, pack),
-        notices=(*batch.notices, *run_notices(batch, ctx, ledger_used=ledger_used)),
-    )
+    # built without validation: validating would turn the lines' columns into 100k objects (models.Rows)
+    return trusted(Result, {
+        "policy": PolicyRef(id=pack.id, number=pack.number, title=pack.title, issued=pack.issued,
+                            validity_start=params.validity_start, validity_end=params.validity_end),
+        "year": year,
+        "input_sha256": batch.input_sha256,
+        "parameters": params.as_json(),
+        "lines": lines,
+        "companies": summaries,
+        "deposits": deposits,
+        "clawbacks": clawbacks,
+        "totals": totals(lines, clawbacks, pack=pack),
+        "issues": tuple(issues),
+        "interpretations": tuple(interpretations(params, pack)),
+        "notices": (*batch.notices, *run_notices(batch, ctx, ledger_used=ledger_used)),
+    })
 
 
 def run_notices(batch: Batch, ctx: Ctx, *, ledger_used: bool) -> list[Reason]:
@@ -281,139 +266,186 @@ def run_notices(batch: Batch, ctx: Ctx, *, ledger_used: bool) -> list[Reason]:
     return out
 
 
-def build_works(batch: Batch, ctx: Ctx) -> list[Work]:
-    """Every row of the batch as a claim on its way, in the output's order (order_works)."""
-    works: list[Work] = []
-    add = works.append
-    category, company, standard = ctx.pack.category, ctx.companies.get, ctx.standard
+def build_claims(batch: Batch, ctx: Ctx) -> Claims:
+    """Every row of the batch as a claim on its way, in the output's order (output_order)."""
+    pack = ctx.pack
+    # each claim's fields in one C call (read one by one, a pydantic model's attributes are 4x slower than a dict's)
+    rows = list(map(_CLAIM, map(_DICT, batch.claims)))
+    n = len(rows)
+    (ids, sheets, row_numbers, codes, cat_codes, subjects, days, other_names, other_amounts,
+     other_paids) = map(list, zip(*rows)) if rows else ([] for _ in range(10))
+    del rows
     # a batch has a few dozen (category, approval day) pairs and names each project on many rows: each pair's
-    # category and amount in force, and each subject's normalised key, are looked up once
+    # category and amount in force, and each subject's normalised key, are computed once
+    pairs = list(zip(cat_codes, days))
     facts: dict[tuple, tuple[Category, Decimal]] = {}
-    subjects = ctx._subjects
-    for c in batch.claims:
-        # a claim's fields in one C call (read one by one, a pydantic model's attributes are 4x slower than a dict's)
-        claim_id, sheet, row, code, cat_code, subject, on, other_name, other_amount, other_paid = _CLAIM(c.__dict__)
-        fact = facts.get((cat_code, on))
-        if fact is None:
-            cat = category(cat_code)
-            fact = facts[(cat_code, on)] = (cat, standard(cat, on))
-        key = subjects.get(subject)
-        if key is None:
-            key = subjects[subject] = norm_subject(subject)
-        firm = company(code)
-        # the company's own str object stands for its code: every later grouping hashes and compares one object
-        add(Work(claim_id, sheet, row, firm.credit_code if firm else code, fact[0], fact[0].label, subject, on, firm,
-                 None, other_name, other_amount, other_paid, fact[1], key))
-    hq_cat = ctx.pack.computed_category
+    for code, day in set(pairs):
+        cat = pack.category(code)
+        facts[(code, day)] = (cat, ctx.standard(cat, day))
+    fact = list(map(facts.__getitem__, pairs))
+    del pairs
+    cats: list[Category | None] = list(map(itemgetter(0), fact))
+    standards = list(map(itemgetter(1), fact))
+    del fact
+    known = ctx._subjects
+    for s in set(subjects).difference(known):
+        known[s] = norm_subject(s)
+    subject_keys = list(map(known.__getitem__, subjects))
+    firms: list[Company | None] = list(map(ctx.companies.get, codes))
+    # the company's own str object stands for its code: every later grouping hashes and compares one object
+    codes = [f.credit_code if f is not None else c for f, c in zip(firms, codes)]
+    t = Claims()
+    t.claim_id, t.sheet, t.row, t.credit_code, t.category = ids, sheets, row_numbers, codes, cats
+    t.category_label = list(map(attrgetter("label"), cats))
+    t.subject, t.subject_key, t.approved_on, t.company = subjects, subject_keys, days, firms
+    t.hq, t.hq_decision, t.hq_facts = [None] * n, [None] * n, [None] * n
+    t.other_name, t.other_amount, t.other_paid, t.standard = other_names, other_amounts, other_paids, standards
+    # a row of 总部迁入 (第5条) or one that could not be read: a handful, added one by one
+    extra = []
+    hq_cat = pack.computed_category
     for h in batch.hq_claims:
-        d = ctx.pack.hq_decision(h, ctx.year, ctx.params)
-        add(Work(h.claim_id, h.sheet, h.row, h.credit_code, hq_cat, hq_cat.label, "", h.recognised_on,
-                 company(h.credit_code), h, hq_decision=d,
-                 hq_facts=HqFacts.trusted(recognised_on=h.recognised_on, reward_year_index=d.reward_year_index,
-                                          rate=d.rate, fiscal_contribution=h.fiscal_contribution)))
+        d = pack.hq_decision(h, ctx.year, ctx.params)
+        extra.append((h.claim_id, h.sheet, h.row, h.credit_code, hq_cat, hq_cat.label, "", "", h.recognised_on,
+                      ctx.companies.get(h.credit_code), h, d,
+                      HqFacts.trusted(recognised_on=h.recognised_on, reward_year_index=d.reward_year_index,
+                                      rate=d.rate, fiscal_contribution=h.fiscal_contribution),
+                      "", ZERO, False, ZERO, None))
     for r in batch.rejected:
-        cat = ctx.pack.category_by_label(r.category_label) if r.category_label else None
+        cat = pack.category_by_label(r.category_label) if r.category_label else None
         if r.sheet == "总部迁入":
             cat = hq_cat
-        w = Work(r.claim_id, r.sheet, r.row, r.credit_code, cat, cat.label if cat else r.category_label, r.subject,
-                 company=company(r.credit_code))
-        if cat is not None and not cat.computed:
-            w.standard = fen(cat.standard_amount(ctx.params.validity_start))
-        w.decide("pending", Reason(code=r.code, message=r.message))
-        add(w)
-    order_works(works)
-    return works
+        standard = fen(cat.standard_amount(ctx.params.validity_start)) if cat is not None and not cat.computed \
+            else ZERO
+        extra.append((r.claim_id, r.sheet, r.row, r.credit_code, cat, cat.label if cat else r.category_label,
+                      r.subject, ctx.subject_key(r.subject), None, ctx.companies.get(r.credit_code), None, None,
+                      None, "", ZERO, False, standard, Reason(code=r.code, message=r.message)))
+    columns = ("claim_id", "sheet", "row", "credit_code", "category", "category_label", "subject", "subject_key",
+               "approved_on", "company", "hq", "hq_decision", "hq_facts", "other_name", "other_amount",
+               "other_paid", "standard")
+    for values in extra:
+        for name, value in zip(columns, values):
+            getattr(t, name).append(value)
+    n = len(t.claim_id)
+    t.entitlement, t.payable = [ZERO] * n, [ZERO] * n
+    t.status, t.reasons, t.payers = [None] * n, [()] * n, [_NO_PAYERS] * n
+    for i, values in enumerate(extra, n - len(extra)):
+        if values[-1] is not None:  # an unreadable row: it waits (SPEC 2.2 step 1)
+            t.decide(i, "pending", values[-1])
+    del extra
+    order = output_order(t.claim_id, t.sheet, t.row)
+    if order is not None:
+        pick = itemgetter(*order)  # two claims or more: itemgetter gives a tuple
+        for name in columns + ("entitlement", "payable", "status", "reasons", "payers"):
+            setattr(t, name, list(pick(getattr(t, name))))
+    # what the steps compare, once per claim
+    by_subject = {c.code for c in pack.categories if c.key == "subject"}
+    cat_codes = [c.code if c is not None else "" for c in t.category]
+    t.item_key = [k if c in by_subject else "" for c, k in zip(cat_codes, t.subject_key)]
+    t.claim_key = list(zip(t.credit_code, cat_codes, t.item_key))
+    family = {c.code: c.family or c.code for c in pack.categories}
+    t.family_key = list(zip(t.credit_code, map(family.get, cat_codes), t.item_key))
+    honour = {c.code for c in pack.categories if c.honour_only}
+    t.monetary = [c != "" and c not in honour for c in cat_codes]
+    return t
 
 
-def order_works(works: list[Work]) -> None:
-    """The output's order (natural 申报编号, sheet, row), fixed before any rule runs: the steps keep it, and each
-    claim's ``rank`` in it is what "the first" and "the smaller 申报编号" compare — whatever the rows' order.
+def output_order(ids: Sequence[str], sheets: Sequence[str], rows: Sequence[int | None]) -> list[int] | None:
+    """The output's order (natural 申报编号, sheet, row) as the claims' indices in it — None when they stand in it
+    already. Fixed before any rule runs: the steps keep it, and a claim's place in it is what "the first" and "the
+    smaller 申报编号" compare, whatever the rows' order.
 
     When every 申报编号 is ASCII of one shape (the same characters, digits at the same places: K00000001, 2024-0001)
     the natural order is the text's own order, since the runs of digits that differ have the same length; the
-    natural key (a tuple per claim) is then not needed."""
-    ids = [w.claim_id for w in works]
+    natural key (a tuple per claim) is then not needed — nor any key at all when the 申报编号 already rise."""
+    n = len(ids)
     shape = str.maketrans("0123456789", "0000000000")
     if ids and all(map(str.isascii, ids)) and len({i.translate(shape) for i in ids}) == 1:
-        works.sort(key=lambda w: (w.claim_id, w.sheet, w.row or 0))
+        if all(map(lt, ids, islice(ids, 1, None))):
+            return None  # rising, so no two equal: already in order
+        keys = list(zip(ids, sheets, (r or 0 for r in rows)))
     else:
-        works.sort(key=attrgetter("sort_key"))
-    for i, w in enumerate(works):
-        w.rank = i
+        keys = [(natural_key(i), s, r or 0) for i, s, r in zip(ids, sheets, rows)]
+    order = sorted(range(n), key=keys.__getitem__)
+    return None if order == list(range(n)) else order
 
 
-def step1_row_validity(works: list[Work], batch: Batch, ctx: Ctx) -> None:
-    """SPEC 2.2 step 1. Unreadable rows are already pending (build_works). A company whose 已兑现奖励 rows could not
+def step1_row_validity(t: Claims, batch: Batch, ctx: Ctx) -> None:
+    """SPEC 2.2 step 1. Unreadable rows are already pending (build_claims). A company whose 已兑现奖励 rows could not
     be read cannot be told what it was already paid: its money claims wait rather than risk paying twice."""
     bad_history = set(batch.unreadable_history)
     if not bad_history:
         return
-    for w in works:
-        if w.alive and w.monetary and w.credit_code in bad_history:
-            w.decide("pending", ctx.msg("INVALID_ROW", detail=ctx.pack.message(
+    for i in t.live():
+        if t.monetary[i] and t.credit_code[i] in bad_history:
+            t.decide(i, "pending", ctx.msg("INVALID_ROW", detail=ctx.pack.message(
                 "INVALID_HISTORY", detail="见数据问题表“已兑现奖励”")))
 
 
-def step2_preconditions(works: list[Work], ctx: Ctx) -> None:
+def step2_preconditions(t: Claims, ctx: Ctx) -> None:
     """SPEC 2.2 step 2 (通用条款 适用范围 and 前提条件): any failure makes every claim of the company ineligible."""
     failing = {code: reasons for code, reasons in ctx.failures.items() if reasons}
-    for w in works:
-        if w.status is None and w.credit_code in failing:
-            w.decide("ineligible", *failing[w.credit_code])
+    if not failing:
+        return
+    status = t.status
+    for i, code in enumerate(t.credit_code):
+        if code in failing and status[i] is None:
+            t.decide(i, "ineligible", *failing[code])
 
 
-def step3_dates(works: list[Work], ctx: Ctx) -> None:
+def step3_dates(t: Claims, ctx: Ctx) -> None:
     """SPEC 2.2 step 3; for HQ rows, SPEC 2.4 (the policy's M5 decides the reward year and the share)."""
     p = ctx.params
     start, end, year = p.validity_start, p.validity_end, ctx.year
-    for w in works:
-        if w.status is not None:
-            continue
-        if w.hq is not None:
-            d = w.hq_decision
-            w.standard = fen(d.standard_amount)
-            w.note(*d.notes)
+    reasons, standard_reasons = t.reasons, ctx.standard_reasons
+    for i in t.live():
+        d = t.hq_decision[i]
+        if d is not None:
+            t.standard[i] = fen(d.standard_amount)
+            t.note(i, *d.notes)
             if d.failures:
-                w.decide("ineligible", *d.failures)
+                t.decide(i, "ineligible", *d.failures)
             continue
-        on = w.approved_on
-        assert on is not None and w.category is not None
+        on, cat = t.approved_on[i], t.category[i]
         valid, in_year = start <= on <= end, on.year == year
         if valid and in_year:
-            if w.monetary:
-                w.reasons += ctx.standard_reasons(w.category, on)
+            if t.monetary[i]:
+                reasons[i] += standard_reasons(cat, on)
             continue
         fails = []
         if not valid:
             fails.append(ctx.msg("OUTSIDE_VALIDITY", start=start, end=end, what="获批日期", date=on))
         if not in_year:
-            fails.append(ctx.msg("NOT_ASSESSMENT_YEAR", w.category.measure, date=on, year=year))
-        w.decide("ineligible", *fails)
+            fails.append(ctx.msg("NOT_ASSESSMENT_YEAR", cat.measure, date=on, year=year))
+        t.decide(i, "ineligible", *fails)
 
 
-def step4_duplicates(works: list[Work], ctx: Ctx) -> None:
+def _firsts(t: Claims, idx: list[int], keys: list) -> dict[Any, list[int]]:
+    """key → every claim of ``idx`` (in order) with that key, for the keys two claims or more share."""
+    first = dict(zip(reversed(keys), reversed(idx)))  # key → its first claim (the smallest index wins)
+    if len(first) == len(keys):
+        return {}  # the common case: every key once
+    groups: dict[Any, list[int]] = {}
+    for i, key in zip(idx, keys):
+        j = first[key]
+        if j != i:
+            groups.setdefault(key, [j]).append(i)
+    return groups
+
+
+def step4_duplicates(t: Claims, ctx: Ctx) -> None:
     """SPEC 2.2 step 4: the same company, category and normalised subject twice: the first 申报编号 stands.
     For a one-time reward keyed by company (资质, 基地, 技术中心, 总部迁入 per year) the subject does not tell two
     claims apart: a second claim of the same category is the same reward claimed twice."""
-    first: dict[tuple, Work] = {}
-    twice: dict[tuple, list[Work]] = {}  # the keys claimed more than once, with every claim of each
-    for w in works:
-        if w.status is None:
-            c = w.category
-            key = (w.credit_code, c.code, w.subject_key if c.key == "subject" else "")
-            seen = first.setdefault(key, w)
-            if seen is not w:
-                twice.setdefault(key, [seen]).append(w)
-    for group in twice.values():
-        group.sort(key=_SORT_KEY)
+    live = t.live()
+    for group in _firsts(t, live, list(map(t.claim_key.__getitem__, live))).values():
         # one key: one category, so one reason for every later claim of the group
-        reason = ctx.msg("DUPLICATE_CLAIM", group[0].category.measure, first=group[0].claim_id)
-        for w in group[1:]:
-            w.decide("ineligible", reason)
-    step4_co_winners(works, ctx)
+        reason = ctx.msg("DUPLICATE_CLAIM", t.category[group[0]].measure, first=t.claim_id[group[0]])
+        for i in group[1:]:
+            t.decide(i, "ineligible", reason)
+    step4_co_winners(t, ctx)
 
 
-def step4_co_winners(works: list[Work], ctx: Ctx) -> None:
+def step4_co_winners(t: Claims, ctx: Ctx) -> None:
     """SPEC 2.2 step 4, co-winners (第6条、第24条 "每项"): the same normalised project or subject claimed in one
     per-item category by two or more companies — in this batch (whatever became of the other company's claim) or
     against history under this policy. The law pays per award, not per company: whether co-winners share one award
@@ -422,28 +454,30 @@ def step4_co_winners(works: list[Work], ctx: Ctx) -> None:
     if ctx.params.co_winners == "each":
         return
     per_item = {c.code for c in ctx.pack.categories if _per_item(c)}
-    items = [w for w in works if w.subject_key and w.category is not None and w.category.code in per_item
-             and w.approved_on is not None]
-    # category → subject → the first company seen claiming it: one entry per award in the common case (one
-    # company); the awards a second company claims (or was paid) become ``claimants``: company → claims, payouts
-    first: dict[tuple, str] = {}
-    claimants: dict[tuple, dict[str, list]] = {}
-    for w in items:
-        award = (w.category.code, w.subject_key)
-        code = first.setdefault(award, w.credit_code)
-        if code is not w.credit_code and code != w.credit_code:
-            claimants[award] = {}
+    items = [i for i, (cat, k, on) in enumerate(zip(t.category, t.subject_key, t.approved_on))
+             if k and on is not None and cat is not None and cat.code in per_item]
+    awards = [(t.category[i].code, t.subject_key[i]) for i in items]
+    # an award claimed by two companies or more: more (award, company) pairs than awards
+    firms = list(map(t.credit_code.__getitem__, items))
+    pairs = set(zip(awards, firms))
+    claimants: dict[tuple, dict[str, list]] = {}  # award → company → its claims (indices) and payouts
+    if len(pairs) != len(set(awards)):
+        for award, n in Counter(map(itemgetter(0), pairs)).items():
+            if n > 1:
+                claimants[award] = {}
     history = [(p, (p.category, ctx.subject_key(p.subject))) for p in ctx.history if p.category in per_item]
-    for p, award in history:
-        code = first.get(award)
-        if code is not None and code != p.credit_code:
-            claimants[award] = {}
+    if history:
+        first = dict(zip(reversed(awards), reversed(firms)))  # award → the first company seen claiming it
+        for p, award in history:
+            code = first.get(award)
+            if code is not None and code != p.credit_code:
+                claimants[award] = {}
     if not claimants:
         return
-    for w in items:
-        by_company = claimants.get((w.category.code, w.subject_key))
+    for i, award, code in zip(items, awards, firms):
+        by_company = claimants.get(award)
         if by_company is not None:
-            by_company.setdefault(w.credit_code, []).append(w)
+            by_company.setdefault(code, []).append(i)
     for p, award in history:
         by_company = claimants.get(award)
         if by_company is not None:
@@ -451,35 +485,35 @@ def step4_co_winners(works: list[Work], ctx: Ctx) -> None:
     message = ctx.pack.message
     for others in claimants.values():
         # each company of the award with its claims and payouts, in a fixed order whatever the rows' order
-        named = [(code, f"{_company_name(ctx, code)}（{_claimants_text(theirs)}）")
+        named = [(code, f"{_company_name(ctx, code)}（{_claimants_text(t, theirs)}）")
                  for code, theirs in sorted(others.items())]
         for code, found in others.items():
             text = "；".join(name for other, name in named if other != code)  # the other companies
-            for w in found:
-                if w.__class__ is Work and w.status is None:
+            for i in found:
+                if i.__class__ is int and t.status[i] is None:
                     # the reason names this claim's own award and rivals: made for it (Ctx.msg's sharing finds no
                     # equal reason to share)
-                    cat = w.category
-                    w.decide("pending", trusted(Reason, {"code": "CO_WINNERS", "message": message(
-                        "CO_WINNERS", cat.measure, label=cat.label, subject=w.subject, others=text)}))
+                    cat = t.category[i]
+                    t.decide(i, "pending", trusted(Reason, {"code": "CO_WINNERS", "message": message(
+                        "CO_WINNERS", cat.measure, label=cat.label, subject=t.subject[i], others=text)}))
 
 
-def _claimants_text(theirs: list[Work | Payout]) -> str:
+def _claimants_text(t: Claims, theirs: list[int | Payout]) -> str:
     """One co-winner's claims and payouts: "申报编号 K1、已于 2024-03-01 兑现 100,000.00 元"."""
     if len(theirs) == 1:  # the common case: one claim
-        return _claimant(theirs[0])[1]
-    return "、".join(where for _, where in sorted(map(_claimant, theirs)))
+        return _claimant(t, theirs[0])[1]
+    return "、".join(where for _, where in sorted(_claimant(t, x) for x in theirs))
 
 
-def _claimant(x: Work | Payout) -> tuple[tuple, str]:
-    """(sort key, where) of one claim or payout of a co-winner: this batch's claims first, by 申报编号."""
-    if isinstance(x, Work):
-        return (0, x.rank), f"申报编号 {x.claim_id}"
+def _claimant(t: Claims, x: int | Payout) -> tuple[tuple, str]:
+    """(sort key, where) of one claim (its index) or payout of a co-winner: this batch's claims first, in order."""
+    if x.__class__ is int:
+        return (0, x), f"申报编号 {t.claim_id[x]}"
     return (1, (x.paid_on, x.amount)), f"已于 {x.paid_on} 兑现 {yuan_text(x.amount)} 元"
 
 
-def _waits_as_co_winner(w: Work) -> bool:
-    return w.status == "pending" and any(r.code == "CO_WINNERS" for r in w.reasons)
+def _waits_as_co_winner(t: Claims, i: int) -> bool:
+    return t.status[i] == "pending" and any(r.code == "CO_WINNERS" for r in t.reasons[i])
 
 
 def _per_item(cat: Category | None) -> bool:
@@ -492,35 +526,33 @@ def _company_name(ctx: Ctx, code: str) -> str:
     return f"{c.name}（{code}）" if c else code
 
 
-def step5_tiers(works: list[Work], ctx: Ctx) -> None:
+def step5_tiers(t: Claims, ctx: Ctx) -> None:
     """SPEC 2.2 step 5 (就高; for project honours 第6条 同一项目获多项荣誉奖励的按最高荣誉奖励 — m6_highest_honour):
     within one family and key only the highest tier claimed in the batch stands. A higher claim waiting for the
     bureau as a co-winner (step 4) is still claimed: the same company's lower honour of that project is superseded
     now (paid, it would be 同一项目 paid twice over if the bureau later pays the higher one)."""
-    first: dict[tuple, Work] = {}
-    groups: dict[tuple, list[Work]] = {}  # the families claimed more than once: only they compete
-    for w in works:
-        status = w.status
-        if (status is None or status == "pending" and _waits_as_co_winner(w)) and w.monetary and w.category.family:
-            c = w.category
-            key = (w.credit_code, c.family, w.subject_key if c.key == "subject" else "")
-            seen = first.setdefault(key, w)
-            if seen is not w:
-                groups.setdefault(key, [seen]).append(w)
-    for group in groups.values():
-        best = max(w.category.tier for w in group)
-        top = min((w for w in group if w.category.tier == best), key=_SORT_KEY)
-        waiting = "（同一奖项另有企业申报，待住建局认定）" if not top.alive else ""
-        higher = f"本批已申报{top.category.label}，申报编号 {top.claim_id}{waiting}"
-        for w in group:
-            if w.alive and w.category.tier < best:
-                w.decide("ineligible", ctx.msg("SUPERSEDED_BY_HIGHER", w.category.measure, higher=higher))
-    for w in works:
-        if w.status is None and w.category is not None and w.category.honour_only:
-            w.decide("honor_only", ctx.msg("HONOR_ONLY", w.category.measure))
+    tiered = {c.code for c in ctx.pack.categories if c.family and not c.honour_only}
+    competing = [i for i, (s, cat) in enumerate(zip(t.status, t.category))
+                 if (s is None or s == "pending" and _waits_as_co_winner(t, i))
+                 and cat is not None and cat.code in tiered]
+    for group in _firsts(t, competing, list(map(t.family_key.__getitem__, competing))).values():
+        tier = [t.category[i].tier for i in group]
+        best = max(tier)
+        top = group[tier.index(best)]  # the first claim of the highest tier
+        waiting = "（同一奖项另有企业申报，待住建局认定）" if not t.alive(top) else ""
+        higher = f"本批已申报{t.category[top].label}，申报编号 {t.claim_id[top]}{waiting}"
+        for i, tier_i in zip(group, tier):
+            if t.alive(i) and tier_i < best:
+                t.decide(i, "ineligible", ctx.msg("SUPERSEDED_BY_HIGHER", t.category[i].measure, higher=higher))
+    honour = {c.code for c in ctx.pack.categories if c.honour_only}
+    if honour:
+        for i in t.live():
+            cat = t.category[i]
+            if cat is not None and cat.code in honour:
+                t.decide(i, "honor_only", ctx.msg("HONOR_ONLY", cat.measure))
 
 
-def step6_history(works: list[Work], ctx: Ctx) -> None:
+def step6_history(t: Claims, ctx: Ctx) -> None:
     """SPEC 2.2 step 6: what was already paid in the same family and key under this policy."""
     by_key: dict[tuple, list[tuple[Payout, Category]]] = defaultdict(list)
     for p in ctx.history:
@@ -532,76 +564,80 @@ def step6_history(works: list[Work], ctx: Ctx) -> None:
         else:
             k = ctx.subject_key(p.subject) if cat.key == "subject" else ""
             by_key[(p.credit_code, cat.family or cat.code, k)].append((p, cat))
-    for w in works:
-        if w.status is not None or not w.monetary:
+    # every claim alive with money is entitled to its standard amount, unless history says otherwise
+    t.entitlement = [s if st is None and m else e
+                     for st, m, s, e in zip(t.status, t.monetary, t.standard, t.entitlement)]
+    if not by_key:
+        return  # no history: every entitlement is its standard amount
+    for i in t.live():
+        if not t.monetary[i]:
             continue
-        cat = w.category
-        w.entitlement = w.standard
-        if not by_key:
-            continue  # no history: every entitlement is its standard amount
+        cat = t.category[i]
         if cat.computed:
-            paid = [x for x, _ in by_key.get((w.credit_code, cat.code, str(ctx.year)), [])]
+            paid = [x for x, _ in by_key.get((t.credit_code[i], cat.code, str(ctx.year)), [])]
             if paid:
-                w.decide("ineligible", ctx.msg("ALREADY_PAID", cat.measure, year=ctx.year,
-                                               paid=yuan_text(sum((x.amount for x in paid), ZERO)),
-                                               payouts=payouts_text(paid)))
+                t.decide(i, "ineligible", ctx.msg("ALREADY_PAID", cat.measure, year=ctx.year,
+                                                  paid=yuan_text(sum((x.amount for x in paid), ZERO)),
+                                                  payouts=payouts_text(paid)))
             continue
-        paid_cats = by_key.get(w.family_key)
+        paid_cats = by_key.get(t.family_key[i])
         if not paid_cats:
             continue
         paid = [p for p, _ in paid_cats]
         total = sum((p.amount for p in paid), ZERO)
         top_cat = max(c.tier for _, c in paid_cats)
+        standard = t.standard[i]
         if top_cat == cat.tier:
-            w.decide("ineligible", ctx.msg("ALREADY_PAID", cat.measure, paid=yuan_text(total),
-                                           payouts=payouts_text(paid)))
+            t.decide(i, "ineligible", ctx.msg("ALREADY_PAID", cat.measure, paid=yuan_text(total),
+                                              payouts=payouts_text(paid)))
         elif top_cat > cat.tier:
             higher = [p for p, c in paid_cats if c.tier == top_cat]
             label = next(c.label for _, c in paid_cats if c.tier == top_cat)
-            w.decide("ineligible", ctx.msg("SUPERSEDED_BY_HIGHER", cat.measure,
-                                           higher=f"已兑现更高等级的{label}：{payouts_text(higher)}"))
+            t.decide(i, "ineligible", ctx.msg("SUPERSEDED_BY_HIGHER", cat.measure,
+                                              higher=f"已兑现更高等级的{label}：{payouts_text(higher)}"))
         elif cat.always_top_up:
-            w.entitlement = fen(max(ZERO, w.standard - total))
-            w.note(ctx.msg("SAME_PROJECT_TOP_UP", cat.measure, paid=yuan_text(total),
-                                     payouts=payouts_text(paid), amount=yuan_text(w.entitlement)))
+            t.entitlement[i] = fen(max(ZERO, standard - total))
+            t.note(i, ctx.msg("SAME_PROJECT_TOP_UP", cat.measure, paid=yuan_text(total),
+                              payouts=payouts_text(paid), amount=yuan_text(t.entitlement[i])))
         elif ctx.params.tier_upgrade == "top_up":
-            w.entitlement = fen(max(ZERO, w.standard - total))
-            w.note(ctx.msg("UPGRADE_TOP_UP", cat.measure, paid=yuan_text(total),
-                                     payouts=payouts_text(paid), amount=yuan_text(w.entitlement)))
+            t.entitlement[i] = fen(max(ZERO, standard - total))
+            t.note(i, ctx.msg("UPGRADE_TOP_UP", cat.measure, paid=yuan_text(total),
+                              payouts=payouts_text(paid), amount=yuan_text(t.entitlement[i])))
         else:
-            w.note(ctx.msg("UPGRADE_FULL", cat.measure, paid=yuan_text(total),
-                                     payouts=payouts_text(paid)))
+            t.note(i, ctx.msg("UPGRADE_FULL", cat.measure, paid=yuan_text(total), payouts=payouts_text(paid)))
 
 
-def step7_other_policies(works: list[Work], ctx: Ctx) -> None:
+def step7_other_policies(t: Claims, ctx: Ctx) -> None:
     """SPEC 2.2 step 7 (通用条款 对现行有效奖励扶持政策与本措施重复的，按就高不重复原则享受扶持资金)."""
-    for w in works:
-        if w.status is not None or not w.monetary or w.other_amount <= 0:
+    for i in [i for i, o in enumerate(t.other_amount) if o > 0]:
+        if t.status[i] is not None or not t.monetary[i]:
             continue
-        name = f"“{w.other_name}”" if w.other_name else "其他政策"
-        o, e = w.other_amount, w.entitlement
-        if w.other_paid:
-            w.entitlement = fen(max(ZERO, e - o))
-            code = "OTHER_POLICY_TOP_UP" if w.entitlement > 0 else "OTHER_POLICY_HIGHER"
-            w.note(ctx.msg(code, name=name, other=yuan_text(o), amount=yuan_text(
-                w.entitlement if w.entitlement > 0 else e)))
+        name = f"“{t.other_name[i]}”" if t.other_name[i] else "其他政策"
+        o, e = t.other_amount[i], t.entitlement[i]
+        if t.other_paid[i]:
+            t.entitlement[i] = fen(max(ZERO, e - o))
+            code = "OTHER_POLICY_TOP_UP" if t.entitlement[i] > 0 else "OTHER_POLICY_HIGHER"
+            t.note(i, ctx.msg(code, name=name, other=yuan_text(o), amount=yuan_text(
+                t.entitlement[i] if t.entitlement[i] > 0 else e)))
         elif o >= e:
-            w.decide("ineligible", ctx.msg("OTHER_POLICY_HIGHER", name=name, other=yuan_text(o), amount=yuan_text(e)))
+            t.decide(i, "ineligible", ctx.msg("OTHER_POLICY_HIGHER", name=name, other=yuan_text(o),
+                                              amount=yuan_text(e)))
         else:
-            w.note(ctx.msg("OTHER_POLICY_EXCLUDED", name=name, other=yuan_text(o), amount=yuan_text(e)))
+            t.note(i, ctx.msg("OTHER_POLICY_EXCLUDED", name=name, other=yuan_text(o), amount=yuan_text(e)))
 
 
-def step8_cap(works: list[Work], ctx: Ctx) -> dict[str, bool]:
+def step8_cap(t: Claims, ctx: Ctx) -> dict[str, bool]:
     """SPEC 2.2 step 8 (通用条款 企业所得奖励资金总额不得超过该企业缴纳税收地方留成部分) — cap_g.
 
     The cap C is the company's 地方留成税收 for the reward year, less what history shows was already paid for that
     same reward year (cap_period = year: the law caps what the company gets, not what one batch gives it)."""
-    # S per company, in one pass; only the companies over their cap (or without a tax) need their claims again
+    # every claim alive with money is payable its entitlement, unless the cap says otherwise; S per company
+    t.payable = [e if st is None and m else p for st, m, e, p in zip(t.status, t.monetary, t.entitlement, t.payable)]
     sums: dict[str, Decimal] = {}
-    for w in works:
-        if w.status is None and w.monetary:
-            w.payable = w.entitlement
-            sums[w.credit_code] = sums.get(w.credit_code, ZERO) + w.entitlement
+    for code, st, m, e in zip(t.credit_code, t.status, t.monetary, t.entitlement):
+        if st is None and m:
+            sums[code] = sums.get(code, ZERO) + e
+    # only the companies over their cap (or without a tax) need their claims again
     capped: dict[str, bool] = {}
     over: dict[str, tuple[Decimal, Decimal, list[Payout]]] = {}  # code → (headroom, already paid, those payouts)
     for code, total in sums.items():
@@ -615,64 +651,68 @@ def step8_cap(works: list[Work], ctx: Ctx) -> dict[str, bool]:
         capped[code] = total > headroom
         if capped[code]:
             over[code] = (headroom, already, earlier)
-    by_company: dict[str, list[Work]] = {}
-    for w in works:
-        if w.status is None and w.monetary and w.credit_code in over:
-            by_company.setdefault(w.credit_code, []).append(w)
+    if not over:
+        return capped
+    by_company: dict[str, list[int]] = {}
+    for i, (code, st, m) in enumerate(zip(t.credit_code, t.status, t.monetary)):
+        if st is None and m and code in over:
+            by_company.setdefault(code, []).append(i)
+    method = "比例分配（最大余数法）" if ctx.params.cap_allocation == "proportional" else "条款顺序依次分配"
     for code, group in by_company.items():
         company = ctx.companies[code]
         if company.local_retained_tax is None:
-            for w in group:
-                if w.entitlement > 0:
-                    w.decide("pending", ctx.msg("MISSING_LOCAL_TAX"))
+            for i in group:
+                if t.entitlement[i] > 0:
+                    t.decide(i, "pending", ctx.msg("MISSING_LOCAL_TAX"))
             continue
         headroom, already, earlier = over[code]
-        shares = allocate(group, headroom, ctx)
-        method = "比例分配（最大余数法）" if ctx.params.cap_allocation == "proportional" else "条款顺序依次分配"
+        shares = allocate(t, group, headroom, ctx)
         why = dict(tax=yuan_text(company.local_retained_tax), year=ctx.year, paid=yuan_text(already),
                    payouts=f"（{payouts_text(earlier)}）" if earlier else "", cap=yuan_text(headroom), method=method)
-        for w, share in zip(group, shares):
-            if share < w.entitlement:
-                w.payable = share
-                w.note(ctx.msg("CAP_REDUCED", **why, amount=yuan_text(share)))
+        for i, share in zip(group, shares):
+            if share < t.entitlement[i]:
+                t.payable[i] = share
+                t.note(i, ctx.msg("CAP_REDUCED", **why, amount=yuan_text(share)))
     return capped
 
 
-def allocate(group: list[Work], cap: Decimal, ctx: Ctx) -> list[Decimal]:
-    """Share ``cap`` among the claims; the shares sum to ``cap`` exactly and none exceeds its entitlement.
+def allocate(t: Claims, group: list[int], cap: Decimal, ctx: Ctx) -> list[Decimal]:
+    """Share ``cap`` among the claims ``group`` (indices, in order); the shares sum to ``cap`` exactly and none
+    exceeds its entitlement.
 
     proportional: E_i × C / S floored to the fen, leftover fen one each to the largest remainders, ties to the
     smaller 申报编号 (integer fen arithmetic, exact). priority: fill in the policy's measure order, then 申报编号."""
-    ents = [to_fen_int(w.entitlement) for w in group]
+    ents = [to_fen_int(t.entitlement[i]) for i in group]
     c = to_fen_int(cap)
     if ctx.params.cap_allocation == "priority":
-        order = sorted(range(len(group)), key=lambda i: (_measure_rank(group[i], ctx), group[i].rank))
+        order = sorted(range(len(group)), key=lambda k: (_measure_rank(t.category[group[k]], ctx), group[k]))
         out = [0] * len(group)
         left = c
-        for i in order:
-            out[i] = min(ents[i], left)
-            left -= out[i]
+        for k in order:
+            out[k] = min(ents[k], left)
+            left -= out[k]
         return [from_fen_int(x) for x in out]
     s = sum(ents)
     floors = [e * c // s for e in ents]
     rems = [e * c % s for e in ents]
     leftover = c - sum(floors)
-    order = sorted(range(len(group)), key=lambda i: (-rems[i], group[i].rank))
-    for i in order[:leftover]:
-        floors[i] += 1
+    order = sorted(range(len(group)), key=lambda k: (-rems[k], group[k]))
+    for k in order[:leftover]:
+        floors[k] += 1
     return [from_fen_int(x) for x in floors]
 
 
-def _measure_rank(w: Work, ctx: Ctx) -> int:
+def _measure_rank(cat: Category, ctx: Ctx) -> int:
     order = ctx.pack.measure_order
-    return order.index(w.category.measure) if w.category.measure in order else len(order)
+    return order.index(cat.measure) if cat.measure in order else len(order)
 
 
-def step9_payers(works: list[Work], ctx: Ctx) -> None:
+def step9_payers(t: Claims, ctx: Ctx) -> None:
     """SPEC 2.2 step 9: 注册地财政 pays it all, or the 受益财政 split between 市财政 and the 注册地 treasury."""
-    for w in works:
-        if w.status is None and w.monetary and w.payable > 0:
-            w.payers = ctx.payers(w.payable, w.category, w.company.region)
+    payers = ctx.payers
+    for i, (st, m, amount) in enumerate(zip(t.status, t.monetary, t.payable)):
+        if st is None and m and amount > 0:
+            t.payers[i] = payers(amount, t.category[i], t.company[i].region)
 
 
 def split_payers(amount: Decimal, cat: Category, region: str, pack: PolicyPack,
@@ -686,10 +726,9 @@ def split_payers(amount: Decimal, cat: Category, region: str, pack: PolicyPack,
     return {k: v for k, v in out.items() if v > 0}
 
 
-def finish_status(works: list[Work]) -> None:
-    for w in works:
-        if w.status is None:
-            w.status = "awarded" if w.payable == w.standard and w.standard > 0 else "reduced"
+def finish_status(t: Claims) -> None:
+    t.status = [st if st is not None else "awarded" if p == s and s > 0 else "reduced"
+                for st, p, s in zip(t.status, t.payable, t.standard)]
 
 
 # --------------------------------------------------------------------------- history
@@ -759,86 +798,107 @@ def paid_in_year(ctx: Ctx, code: str) -> Decimal:
 # --------------------------------------------------------------------------- result parts
 
 
-def to_line(w: Work) -> Line:
-    cat = w.category
-    return trusted(Line, {
-        "claim_id": w.claim_id, "sheet": w.sheet, "row": w.row, "credit_code": w.credit_code,
-        "company_name": w.company.name if w.company else "",
-        "category_code": cat.code if cat else "", "category_label": w.category_label,
-        "measure": cat.measure if cat else None, "article": cat.article if cat else "",
-        "subject": w.subject, "status": w.status, "standard_amount": w.standard,
-        "entitlement": w.entitlement, "payable": w.payable, "payers": w.payers, "reasons": w.reasons,
-        "hq": w.hq_facts,
+def to_lines(t: Claims) -> Rows[Line]:
+    """The decided claims as the result's lines: the columns themselves (models.Rows), no object per claim."""
+    facts = {}  # per category: (code, measure, article)
+    for cat in t.category:
+        if cat is not None and cat.code not in facts:
+            facts[cat.code] = (cat.code, cat.measure, cat.article)
+    per_claim = [facts[c.code] if c is not None else ("", None, "") for c in t.category]
+    names = {}
+    company_name = [names.setdefault(c.credit_code, c.name) if c is not None else "" for c in t.company]
+    del names
+    return Rows(Line, {
+        "claim_id": t.claim_id, "sheet": t.sheet, "row": t.row, "credit_code": t.credit_code,
+        "company_name": company_name,
+        "category_code": list(map(itemgetter(0), per_claim)), "category_label": t.category_label,
+        "measure": list(map(itemgetter(1), per_claim)), "article": list(map(itemgetter(2), per_claim)),
+        "subject": t.subject, "status": t.status, "standard_amount": t.standard,
+        "entitlement": t.entitlement, "payable": t.payable, "payers": t.payers, "reasons": t.reasons,
+        "hq": t.hq_facts,
     })
 
 
-def company_summaries(batch: Batch, works: list[Work], capped: dict[str, bool], ctx: Ctx) -> tuple[CompanySummary, ...]:
+def company_summaries(batch: Batch, t: Claims, capped: dict[str, bool], ctx: Ctx) -> Rows[CompanySummary]:
     # per company: [requested (standard amounts of its money claims), entitled (before the cap, of the claims
     # awarded or reduced), payable], summed in one pass over the claims
     sums: dict[str, list[Decimal]] = {}
-    for w in works:
-        s = sums.get(w.credit_code)
-        if s is None:
-            s = sums[w.credit_code] = [ZERO, ZERO, ZERO]
-        if w.monetary:
-            s[0] += w.standard
-        if w.status == "awarded" or w.status == "reduced":
-            s[1] += w.entitlement
-        if w.payable:
-            s[2] += w.payable
+    for code, m, st, s, e, p in zip(t.credit_code, t.monetary, t.status, t.standard, t.entitlement, t.payable):
+        x = sums.get(code)
+        if x is None:
+            x = sums[code] = [ZERO, ZERO, ZERO]
+        if m:
+            x[0] += s
+        if st == "awarded" or st == "reduced":
+            x[1] += e
+        if p:
+            x[2] += p
     paid: dict[str, Decimal] = {}  # already paid for the reward year (history)
     for p in ctx.history:
         if p.reward_year == ctx.year:
             paid[p.credit_code] = paid.get(p.credit_code, ZERO) + p.amount
-    out = []
+    # one column per field of CompanySummary (models.Rows): the companies of 企业, then the codes that could not be
+    # read (valid=False)
+    firms = batch.companies
+    codes = [c.credit_code for c in firms]
     none = (ZERO, ZERO, ZERO)
-    for c in batch.companies:
-        requested, entitled, payable = sums.get(c.credit_code, none)
-        out.append(trusted(CompanySummary, {
-            "credit_code": c.credit_code, "company_name": c.name, "region": c.region, "valid": True,
-            "local_retained_tax": c.local_retained_tax, "paid_in_year": paid.get(c.credit_code, ZERO),
-            "requested": requested, "entitled": entitled, "payable": payable,
-            "capped": capped.get(c.credit_code, False),
-            "preconditions": tuple(ctx.failures.get(c.credit_code, ()))}))
+    requested, entitled, payable = map(list, zip(*map(sums.get, codes, repeat(none)))) if firms else ([], [], [])
+    failures = ctx.failures
+    columns = {
+        "credit_code": codes, "company_name": [c.name for c in firms], "region": [c.region for c in firms],
+        "valid": [True] * len(firms), "local_retained_tax": [c.local_retained_tax for c in firms],
+        "paid_in_year": [paid.get(c, ZERO) for c in codes],
+        "requested": requested, "entitled": entitled, "payable": payable,
+        "capped": [capped.get(c, False) for c in codes],
+        "preconditions": [tuple(failures.get(c, ())) for c in codes]}
     for code in batch.invalid_companies:
-        out.append(CompanySummary(credit_code=code, company_name="", region="", valid=False,
-                                  local_retained_tax=None, requested=ZERO, entitled=ZERO, payable=ZERO,
-                                  capped=False))
-    return tuple(out)
+        for name, value in (("credit_code", code), ("company_name", ""), ("region", ""), ("valid", False),
+                            ("local_retained_tax", None), ("paid_in_year", _NOTHING_PAID), ("requested", ZERO),
+                            ("entitled", ZERO), ("payable", ZERO), ("capped", False), ("preconditions", ())):
+            columns[name].append(value)
+    return Rows(CompanySummary, columns)
 
 
-def quality_deposits(batch: Batch, ctx: Ctx) -> tuple[DepositLine, ...]:
+_NOTHING_PAID = CompanySummary.model_fields["paid_in_year"].default  # what a code that could not be read shows
+_DEPOSIT = itemgetter("credit_code", "project", "settlement_amount", "row")
+
+
+def quality_deposits(batch: Batch, ctx: Ctx) -> Rows[DepositLine]:
     """SPEC 2.3 (第18条) — m18_deposit."""
-    out = []
-    add = out.append
-    # a company's rate and note: once per company; the three amounts rounded to the fen half up (what money.fen
-    # gives, inlined: 37k deposits at 100k claims)
-    rules: dict[str, tuple[Company, object]] = {}
+    rows = list(map(_DEPOSIT, map(_DICT, batch.deposits)))
+    codes, projects, amounts, row_numbers = map(list, zip(*rows)) if rows else ([], [], [], [])
+    del rows
+    # a company's rate and note: once per company
+    rules = {code: (ctx.companies[code], ctx.pack.deposit_rule(ctx.companies[code], not ctx.failures.get(code),
+                                                                ctx.params))
+             for code in dict.fromkeys(codes)}
+    found = list(map(rules.__getitem__, codes))
+    firms = list(map(itemgetter(0), found))
+    rule = list(map(itemgetter(1), found))
+    del found
+    # the three amounts rounded to the fen half up (what money.fen gives, inlined: 37k deposits at 100k claims)
     quantize = Decimal.quantize
-    for d in batch.deposits:
-        found = rules.get(d.credit_code)
-        if found is None:
-            company = ctx.companies[d.credit_code]
-            found = rules[d.credit_code] = (company, ctx.pack.deposit_rule(
-                company, not ctx.failures.get(d.credit_code), ctx.params))
-        company, rule = found
-        amount = d.settlement_amount
-        base = quantize(amount * rule.base_rate, FEN, ROUND_HALF_UP)
-        deposit = base if rule.rate == rule.base_rate else quantize(amount * rule.rate, FEN, ROUND_HALF_UP)
-        add(trusted(DepositLine, {
-            "credit_code": d.credit_code, "company_name": company.name, "project": d.project,
-            "settlement_amount": amount, "credit_score": company.credit_score, "rate": rule.rate,
-            "base_deposit": base, "old_deposit": quantize(amount * rule.old_rate, FEN, ROUND_HALF_UP),
-            "deposit": deposit, "saving": base - deposit, "status": "ok", "note": rule.note, "sheet": "质量保证金",
-            "row": d.row}))
+    base = [quantize(a * r.base_rate, FEN, ROUND_HALF_UP) for a, r in zip(amounts, rule)]
+    deposit = [b if r.rate == r.base_rate else quantize(a * r.rate, FEN, ROUND_HALF_UP)
+               for a, r, b in zip(amounts, rule, base)]
+    n = len(codes)
+    columns = {
+        "credit_code": codes, "company_name": [c.name for c in firms], "project": projects,
+        "settlement_amount": amounts, "credit_score": [c.credit_score for c in firms],
+        "rate": [r.rate for r in rule], "base_deposit": base,
+        "old_deposit": [quantize(a * r.old_rate, FEN, ROUND_HALF_UP) for a, r in zip(amounts, rule)],
+        "deposit": deposit, "saving": list(map(Decimal.__sub__, base, deposit)), "status": ["ok"] * n,
+        "note": [r.note for r in rule], "sheet": ["质量保证金"] * n, "row": row_numbers}
+    # a row that could not be read: it waits, named by its row
     for r in batch.rejected_deposits:
         company = ctx.companies.get(r.credit_code)
-        out.append(DepositLine(
-            credit_code=r.credit_code, company_name=company.name if company else "", project=r.subject,
-            settlement_amount=None, credit_score=company.credit_score if company else None, rate=None,
-            base_deposit=None, old_deposit=None, deposit=None, saving=None, status="pending",
-            note=r.message, row=r.row))
-    return tuple(out)
+        for name, value in (("credit_code", r.credit_code), ("company_name", company.name if company else ""),
+                            ("project", r.subject), ("settlement_amount", None),
+                            ("credit_score", company.credit_score if company else None), ("rate", None),
+                            ("base_deposit", None), ("old_deposit", None), ("deposit", None), ("saving", None),
+                            ("status", "pending"), ("note", r.message), ("sheet", "质量保证金"), ("row", r.row)):
+            columns[name].append(value)
+    return Rows(DepositLine, columns)
 
 
 def clawback_list(ctx: Ctx, history: list[Payout]) -> tuple[Clawback, ...]:
@@ -877,22 +937,23 @@ def _within_five_years(paid_on: dt.date, moved: dt.date | None) -> bool:
     return start < paid_on <= moved
 
 
-def totals(lines: Sequence[Line], clawbacks: Sequence[Clawback], *, pack: PolicyPack) -> Totals:
+def totals(lines: Rows[Line], clawbacks: Sequence[Clawback], *, pack: PolicyPack) -> Totals:
     """Totals by payer, measure and status; treasuries in the pack's own order (its list of regions)."""
-    payable = ZERO
+    status, payables, measures, categories, payers = lines.columns(
+        "status", "payable", "measure", "category_code", "payers")
+    payable = sum(payables, ZERO)
+    by_status = {s: 0 for s in STATUSES}
+    by_status.update(Counter(status))
     by_payer: dict[str, Decimal] = defaultdict(lambda: ZERO)
     by_measure: dict[int, Decimal] = {}
     by_pm: dict[str, dict[int, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
-    by_status = {s: 0 for s in STATUSES}
-    for ln in lines:
-        by_status[ln.status] += 1
-        payable += ln.payable
-        if ln.measure is not None and ln.category_code and ln.status != "honor_only":
-            by_measure[ln.measure] = by_measure.get(ln.measure, ZERO) + ln.payable
-        if ln.payers:
-            for payer, amt in ln.payers.items():
+    for st, amount, measure, category, split in zip(status, payables, measures, categories, payers):
+        if measure is not None and category and st != "honor_only":
+            by_measure[measure] = by_measure.get(measure, ZERO) + amount
+        if split:
+            for payer, amt in split.items():
                 by_payer[payer] += amt
-                by_pm[payer][ln.measure] += amt
+                by_pm[payer][measure] += amt
     return Totals(
         payable=fen(payable),
         by_payer={k: fen(v) for k, v in sorted(by_payer.items(), key=lambda kv: pack.treasury_rank(kv[0]))},

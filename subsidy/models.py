@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Literal, TypeVar
+from collections.abc import Sequence
+from typing import Annotated, Any, Generic, Iterator, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WrapSerializer
 
 
 class Frozen(BaseModel):
@@ -73,6 +74,74 @@ _TRUSTED: dict[type, tuple[set[str], tuple, dict]] = {}
 F = TypeVar("F", bound=Frozen)
 _new = object.__new__
 _set = object.__setattr__
+
+
+class Rows(Sequence, Generic[F]):
+    """Many frozen rows of one model held as columns (one list per field, in the model's order); a row is built
+    when it is asked for (``rows[i]``, iteration) and is then equal to the row the columns describe.
+
+    The engine's result holds its 100k lines this way: the engine fills columns, and a presenter that goes through
+    every line (the schedule, the JSON) reads the columns it needs (:meth:`columns`) instead of 100k objects. To any
+    other reader it is a read-only sequence of rows, like the tuple it replaces; it compares equal to the tuple of
+    the same rows."""
+
+    __slots__ = ("model", "_columns", "_len")
+
+    def __init__(self, model: type[F], columns: dict[str, Sequence]):
+        names = tuple(model.model_fields)
+        if tuple(columns) != names:
+            raise ValueError(f"{model.__name__} 的列应为 {names}，实为 {tuple(columns)}")
+        lengths = {len(c) for c in columns.values()}
+        if len(lengths) > 1:
+            raise ValueError(f"{model.__name__} 的各列长度不一：{sorted(lengths)}")
+        self.model = model
+        self._columns = columns
+        self._len = lengths.pop() if lengths else 0
+
+    def columns(self, *names: str) -> tuple[Sequence, ...]:
+        """The named columns (every column when none is named), for presenters that read many rows."""
+        return tuple(self._columns[n] for n in names or self._columns)
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return tuple(self[j] for j in range(*i.indices(self._len)))
+        if i < 0:
+            i += self._len
+        if not 0 <= i < self._len:
+            raise IndexError(i)
+        return trusted(self.model, {name: col[i] for name, col in self._columns.items()})
+
+    def __iter__(self) -> Iterator[F]:
+        model, names = self.model, tuple(self._columns)
+        for values in zip(*self._columns.values()):
+            yield trusted(model, dict(zip(names, values)))
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Rows):
+            return self.model is other.model and self._len == other._len and all(
+                list(a) == list(b) for a, b in zip(self._columns.values(), other._columns.values()))
+        if isinstance(other, (tuple, list)):
+            return len(other) == self._len and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Rows({self.model.__name__}, {self._len} 行)"
+
+    def __reduce__(self):
+        return (Rows, (self.model, {k: list(v) for k, v in self._columns.items()}))
+
+
+def _as_tuple(value, serialize):
+    return serialize(tuple(value))
+
+
+#: a result field of many rows: a tuple of frozen rows, or :class:`Rows` (serialised as the tuple of its rows)
+Many = Annotated[tuple[F, ...], WrapSerializer(_as_tuple)]
 
 
 # --------------------------------------------------------------------------- input
@@ -316,9 +385,9 @@ class Result(Frozen):
     year: int
     input_sha256: str
     parameters: dict
-    lines: tuple[Line, ...]
-    companies: tuple[CompanySummary, ...]
-    deposits: tuple[DepositLine, ...]
+    lines: Many[Line]  # Rows from the engine: one column per field
+    companies: Many[CompanySummary]
+    deposits: Many[DepositLine]
     clawbacks: tuple[Clawback, ...]
     totals: Totals
     issues: tuple[Issue, ...]

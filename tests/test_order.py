@@ -1,11 +1,13 @@
-"""The output's order (natural 申报编号, sheet, row) is fixed once, before any rule runs (engine.order_works): the
-shortcut taken when every 申报编号 has one ASCII shape must give exactly the natural order."""
+"""The output's order (natural 申报编号, sheet, row) is fixed once, before any rule runs (engine.output_order): the
+shortcuts taken when every 申报编号 has one ASCII shape (and when they already rise) must give exactly the natural
+order."""
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from subsidy import engine
+from subsidy.text import natural_key
 
 _IDS = st.one_of(
     # one shape: the shortcut applies (fixed-width numbers after a fixed prefix)
@@ -16,26 +18,36 @@ _IDS = st.one_of(
 )
 
 
-def _work(claim_id: str, row: int, sheet: str = "申报事项") -> engine.Work:
-    return engine.Work(claim_id, sheet, row, "C", None, "", "")
+def _ordered(rows: list[tuple[str, int, str]]) -> list[tuple[str, int, str]]:
+    """(申报编号, row, sheet) rows in the engine's output order."""
+    order = engine.output_order([r[0] for r in rows], [r[2] for r in rows], [r[1] for r in rows])
+    return rows if order is None else [rows[i] for i in order]
 
 
-@given(_IDS, st.randoms())
-def test_the_claims_come_out_in_the_natural_order_of_their_ids_then_sheet_then_row(ids, rnd):
-    works = [_work(i, n + 2, rnd.choice(["申报事项", "总部迁入"])) for n, i in enumerate(ids)]
-    rnd.shuffle(works)
-    engine.order_works(works)
-    assert [w.sort_key for w in works] == sorted(w.sort_key for w in works)
-    assert [w.rank for w in works] == list(range(len(works)))
+def _natural(row: tuple[str, int, str]) -> tuple:
+    return (natural_key(row[0]), row[2], row[1])
+
+
+@given(_IDS, st.randoms(), st.booleans())
+def test_the_claims_come_out_in_the_natural_order_of_their_ids_then_sheet_then_row(ids, rnd, presorted):
+    rows = [(i, n + 2, rnd.choice(["申报事项", "总部迁入"])) for n, i in enumerate(ids)]
+    if presorted:  # already in order: the shortcut that keeps them must be right too
+        rows.sort(key=_natural)
+    else:
+        rnd.shuffle(rows)
+    assert [_natural(r) for r in _ordered(rows)] == sorted(map(_natural, rows))
 
 
 def test_k_9_comes_before_k_10_when_the_ids_differ_in_width():
-    works = [_work("K-10", 2), _work("K-9", 3)]
-    engine.order_works(works)
-    assert [w.claim_id for w in works] == ["K-9", "K-10"]
+    assert [r[0] for r in _ordered([("K-10", 2, "申报事项"), ("K-9", 3, "申报事项")])] == ["K-9", "K-10"]
 
 
 def test_fixed_width_ids_keep_their_text_order_and_equal_ids_go_by_row():
-    works = [_work("2024-010", 5), _work("2024-002", 4), _work("2024-002", 3)]
-    engine.order_works(works)
-    assert [(w.claim_id, w.row) for w in works] == [("2024-002", 3), ("2024-002", 4), ("2024-010", 5)]
+    rows = [("2024-010", 5, "申报事项"), ("2024-002", 4, "申报事项"), ("2024-002", 3, "申报事项")]
+    assert [(r[0], r[1]) for r in _ordered(rows)] == [("2024-002", 3), ("2024-002", 4), ("2024-010", 5)]
+
+
+def test_rising_ids_keep_their_rows_and_equal_ids_are_not_taken_for_rising():
+    """The already-in-order shortcut needs strictly rising ids: two equal ids still go by row."""
+    rows = [("K-001", 2, "申报事项"), ("K-002", 9, "申报事项"), ("K-002", 3, "申报事项")]
+    assert _ordered(rows) == [("K-001", 2, "申报事项"), ("K-002", 3, "申报事项"), ("K-002", 9, "申报事项")]

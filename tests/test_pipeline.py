@@ -13,15 +13,15 @@ def works_after(step: int, batch: Batch, year: int = 2024):
     ctx = engine.Ctx(pack=PACK, params=prm, year=year, companies=companies,
                      failures={k: PACK.preconditions(c, prm) for k, c in companies.items()},
                      history=list(batch.history), issues=[])
-    ws = engine.build_works(batch, ctx)
-    steps = [lambda: engine.step1_row_validity(ws, batch, ctx), lambda: engine.step2_preconditions(ws, ctx),
-             lambda: engine.step3_dates(ws, ctx), lambda: engine.step4_duplicates(ws, ctx),
-             lambda: engine.step5_tiers(ws, ctx), lambda: engine.step6_history(ws, ctx),
-             lambda: engine.step7_other_policies(ws, ctx), lambda: engine.step8_cap(ws, ctx),
-             lambda: engine.step9_payers(ws, ctx)]
+    t = engine.build_claims(batch, ctx)
+    steps = [lambda: engine.step1_row_validity(t, batch, ctx), lambda: engine.step2_preconditions(t, ctx),
+             lambda: engine.step3_dates(t, ctx), lambda: engine.step4_duplicates(t, ctx),
+             lambda: engine.step5_tiers(t, ctx), lambda: engine.step6_history(t, ctx),
+             lambda: engine.step7_other_policies(t, ctx), lambda: engine.step8_cap(t, ctx),
+             lambda: engine.step9_payers(t, ctx)]
     for f in steps[:step]:
         f()
-    return {w.claim_id: w for w in ws}
+    return {w.claim_id: w for w in map(t.at, range(len(t)))}
 
 
 def test_step1_an_unreadable_row_is_pending_before_anything_else():
