@@ -9,12 +9,11 @@ import json
 import sys
 from decimal import ROUND_HALF_UP, Decimal
 from json.encoder import c_make_encoder, encode_basestring
-from operator import itemgetter
 from typing import Any
 
 from .atomic import atomic_write
 from .gcpause import paused_gc
-from .models import Result
+from .models import Result, columns_of
 from .money import FEN
 
 _HALF_UP = ROUND_HALF_UP
@@ -93,8 +92,8 @@ def _head(result: Result) -> dict[str, Any]:
 def _tables(result: Result):
     m = money_str
     yield "lines", (
-            _line(ln, m) if ln.hq is None else {**_line(ln, m), "hq": _hq(ln.hq)}
-            for ln in result.lines
+            _line(values, m) if values[-1] is None else {**_line(values, m), "hq": _hq(values[-1])}
+            for values in zip(*columns_of(result.lines, *_LINE))
     )
     yield from _other_tables(result)
 
@@ -106,9 +105,9 @@ def _hq(h) -> dict[str, Any]:
             "rate": _plain(h.rate), "fiscal_contribution": money_str(h.fiscal_contribution)}
 
 
-def _line(ln, m) -> dict[str, Any]:
+def _line(values: tuple, m) -> dict[str, Any]:
     (claim_id, credit_code, company_name, category_code, category_label, measure, article, subject, status,
-     standard, entitlement, payable, payers, reasons, sheet, row) = _LINE(ln.__dict__)
+     standard, entitlement, payable, payers, reasons, sheet, row, _) = values
     return {
         "claim_id": claim_id,
         "credit_code": credit_code,
@@ -129,48 +128,53 @@ def _line(ln, m) -> dict[str, Any]:
     }
 
 
-#: a line's fields in one C call (a pydantic model's attributes, read one by one, cost 4x a dict's)
-_LINE = itemgetter("claim_id", "credit_code", "company_name", "category_code", "category_label", "measure",
-                   "article", "subject", "status", "standard_amount", "entitlement", "payable", "payers", "reasons",
-                   "sheet", "row")
+#: a line's fields, read as columns (the engine's lines are columns: models.Rows); hq last
+_LINE = ("claim_id", "credit_code", "company_name", "category_code", "category_label", "measure", "article",
+         "subject", "status", "standard_amount", "entitlement", "payable", "payers", "reasons", "sheet", "row", "hq")
 
 
 def _other_tables(result: Result):
     m = money_str
+    names = ("credit_code", "company_name", "region", "valid", "local_retained_tax", "paid_in_year", "requested",
+             "entitled", "payable", "capped", "preconditions")
     yield "companies", (
             {
-                "credit_code": c.credit_code,
-                "company_name": c.company_name,
-                "region": c.region,
-                "valid": c.valid,
-                "local_retained_tax": m(c.local_retained_tax),
-                "paid_in_year": m(c.paid_in_year),
-                "requested": m(c.requested),
-                "entitled": m(c.entitled),
-                "payable": m(c.payable),
-                "capped": c.capped,
-                "preconditions": _reasons(c.preconditions),
+                "credit_code": code,
+                "company_name": name,
+                "region": region,
+                "valid": valid,
+                "local_retained_tax": m(tax),
+                "paid_in_year": m(paid),
+                "requested": m(requested),
+                "entitled": m(entitled),
+                "payable": m(payable),
+                "capped": capped,
+                "preconditions": _reasons(preconditions),
             }
-            for c in result.companies
+            for code, name, region, valid, tax, paid, requested, entitled, payable, capped, preconditions
+            in zip(*columns_of(result.companies, *names))
     )
+    names = ("credit_code", "company_name", "project", "settlement_amount", "credit_score", "rate", "base_deposit",
+             "old_deposit", "deposit", "saving", "status", "note", "sheet", "row")
     yield "deposits", (
             {
-                "credit_code": d.credit_code,
-                "company_name": d.company_name,
-                "project": d.project,
-                "settlement_amount": m(d.settlement_amount),
-                "credit_score": _plain(d.credit_score),
-                "rate": _plain(d.rate),
-                "base_deposit": m(d.base_deposit),
-                "old_deposit": m(d.old_deposit),
-                "deposit": m(d.deposit),
-                "saving": m(d.saving),
-                "status": d.status,
-                "note": d.note,
-                "sheet": d.sheet,
-                "row": d.row,
+                "credit_code": code,
+                "company_name": name,
+                "project": project,
+                "settlement_amount": m(settlement),
+                "credit_score": _plain(score),
+                "rate": _plain(rate),
+                "base_deposit": m(base),
+                "old_deposit": m(old),
+                "deposit": m(deposit),
+                "saving": m(saving),
+                "status": status,
+                "note": note,
+                "sheet": sheet,
+                "row": row,
             }
-            for d in result.deposits
+            for code, name, project, settlement, score, rate, base, old, deposit, saving, status, note, sheet, row
+            in zip(*columns_of(result.deposits, *names))
     )
     yield "clawbacks", (
             {

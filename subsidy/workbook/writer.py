@@ -58,7 +58,7 @@ def _scratch(suffix: str = "") -> str:
 
 _openpyxl_writer.create_temporary_file = _scratch
 from ..labels import DEPOSIT_STATUS_LABELS, STATUS_LABELS, status_label
-from ..models import STATUSES, Result
+from ..models import STATUSES, Result, columns_of
 from ..money import ZERO, fen, yuan_text
 from . import printing
 
@@ -681,7 +681,8 @@ def _summary(book: _Book, result: Result) -> None:
 def _lines(book: _Book, result: Result) -> None:
     headers = ("申报编号", "统一社会信用代码", "企业", "奖励类别", "条款", "项目或证书名称", "标准金额", "核定金额",
                "状态", "原因", "出资财政", "来源")
-    m = printing.money_width(ln.standard_amount for ln in result.lines)
+    columns = columns_of(result.lines, *_LINE)
+    m = printing.money_width(columns[_LINE.index("standard_amount")])
     widths = [10, 20, 16, 14, 7, 16, m, m, 9, 0, 20, 12]
     widths[9] = int(WIDE_LAYOUT.usable_width() - sum(widths))  # 原因 takes the rest of the page
     c = book.sheet("奖励明细", widths, headers, len(result.lines), layout=WIDE_LAYOUT)
@@ -692,11 +693,10 @@ def _lines(book: _Book, result: Result) -> None:
     payers_text: dict[int, tuple[dict, str]] = {}
 
     def rows():
-        for i, ln in enumerate(result.lines, 1):
+        for i, (claim_id, credit_code, company_name, category_label, article, subject, standard, payable, status,
+                reasons, payers, sheet, row) in enumerate(zip(*columns), 1):
             if i % step == 0:
                 book.advance(step)
-            (claim_id, credit_code, company_name, category_label, article, subject, standard, payable, status,
-             reasons, payers, sheet, row) = _LINE(ln.__dict__)
             reason = reasons[0].message if len(reasons) == 1 else "；".join([r.message for r in reasons])
             if payers:
                 paid = payers_text.get(id(payers))
@@ -715,31 +715,32 @@ def _lines(book: _Book, result: Result) -> None:
     book.advance(len(result.lines) % step)
 
 
-#: a line's fields in one C call (a pydantic model's attributes, read one by one, cost 4x a dict's)
-_LINE = itemgetter("claim_id", "credit_code", "company_name", "category_label", "article", "subject",
-                   "standard_amount", "payable", "status", "reasons", "payers", "sheet", "row")
+#: the fields of a line the schedule shows, read as columns (the engine's lines are columns: models.Rows)
+_LINE = ("claim_id", "credit_code", "company_name", "category_label", "article", "subject", "standard_amount",
+         "payable", "status", "reasons", "payers", "sheet", "row")
 
 
 def _companies(book: _Book, result: Result) -> None:
     headers = ("统一社会信用代码", "企业", "注册地", "地方留成税收", "本年度已兑现", "申报合计", "应得合计(封顶前)",
                "核定合计", "是否封顶", "前提条件")
-    m = printing.money_width(x for co in result.companies
-                             for x in (co.local_retained_tax, co.paid_in_year, co.requested, co.entitled))
+    columns = columns_of(result.companies, "credit_code", "company_name", "region", "local_retained_tax",
+                         "paid_in_year", "requested", "entitled", "payable", "capped", "preconditions", "valid")
+    m = printing.money_width(x for col in columns[3:7] for x in col)
     widths = [20, 16, 7, m, m, m, m, m, 5, 0]
     widths[9] = int(printing.A4_LANDSCAPE.usable_width() - sum(widths))
     c = book.sheet("企业汇总", widths, headers, len(result.companies))
     money = c.money
     c.extend_all([
-        co.credit_code, co.company_name, co.region, money(co.local_retained_tax), money(co.paid_in_year),
-        money(co.requested), money(co.entitled), money(co.payable), "是" if co.capped else "否", _preconditions_text(co),
-    ] for co in result.companies)
+        code, name, region, money(tax), money(paid), money(requested), money(entitled), money(payable),
+        "是" if capped else "否", _preconditions_text(preconditions, valid),
+    ] for code, name, region, tax, paid, requested, entitled, payable, capped, preconditions, valid in zip(*columns))
 
 
-def _preconditions_text(co) -> str:
+def _preconditions_text(preconditions, valid: bool) -> str:
     """企业汇总's 前提条件 column: the failed preconditions, or why none could be judged, or 满足."""
-    if co.preconditions:
-        return "；".join(r.message for r in co.preconditions)
-    return "企业信息有误，待补正" if not co.valid else "满足"
+    if preconditions:
+        return "；".join(r.message for r in preconditions)
+    return "企业信息有误，待补正" if not valid else "满足"
 
 
 def _treasuries(book: _Book, result: Result) -> None:
@@ -767,17 +768,18 @@ def _guarantee(note: str) -> str:
 def _deposits(book: _Book, result: Result) -> None:
     headers = ("统一社会信用代码", "企业", "项目名称", "结算总额", "信用评价分", "比例", "原比例3%金额",
                "基准1.5%金额", "核定保证金", "节省", "说明", "状态")
-    big = printing.money_width(d.settlement_amount for d in result.deposits)
-    m = printing.money_width(d.old_deposit for d in result.deposits)
+    columns = columns_of(result.deposits, "credit_code", "company_name", "project", "settlement_amount",
+                         "credit_score", "rate", "old_deposit", "base_deposit", "deposit", "saving", "note", "status")
+    big = printing.money_width(columns[3])
+    m = printing.money_width(columns[6])
     widths = [20, 22, 22, big, 7, 8, m, m, m, m, 0, 8]
     widths[10] = int(WIDE_LAYOUT.usable_width() - sum(widths))
     c = book.sheet("质量保证金", widths, headers, len(result.deposits), layout=WIDE_LAYOUT)
-    money = c.money
+    money, number = c.money, c.number
     c.extend_all([
-        d.credit_code, d.company_name, d.project, money(d.settlement_amount), c.number(d.credit_score),
-        c.number(d.rate, "subsidy_percent"), money(d.old_deposit), money(d.base_deposit), money(d.deposit),
-        money(d.saving), _guarantee(d.note), DEPOSIT_STATUS_LABELS.get(d.status, d.status),
-    ] for d in result.deposits)
+        code, name, project, money(settlement), number(score), number(rate, "subsidy_percent"), money(old),
+        money(base), money(deposit), money(saving), _guarantee(note), DEPOSIT_STATUS_LABELS.get(status, status),
+    ] for code, name, project, settlement, score, rate, old, base, deposit, saving, note, status in zip(*columns))
 
 
 def _clawbacks(book: _Book, result: Result) -> None:
