@@ -23,10 +23,12 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from itertools import islice, repeat
+from itertools import islice
 from operator import attrgetter, itemgetter, lt
 from types import SimpleNamespace
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Sequence
+
+import numpy as np
 
 from .models import (
     STATUSES,
@@ -49,62 +51,103 @@ from .models import (
 from .gcpause import paused_gc
 from .money import FEN, ZERO, fen, from_fen_int, to_fen_int, yuan_text
 from .params import Parameters, interpretations
-from .policy import Category, PolicyPack
+from .policy import Category, HqDecision, PolicyPack
 from .text import natural_key, norm_subject
 
 # --------------------------------------------------------------------------- working state
 
+#: a claim's status as the steps keep it: 0 while no step has decided it, else 1 + its place in STATUSES
+ALIVE = 0
+_STATUS_CODE = {s: k + 1 for k, s in enumerate(STATUSES)}
+AWARDED, REDUCED, INELIGIBLE, PENDING, HONOR_ONLY = (_STATUS_CODE[s] for s in STATUSES)
 #: what a decided claim keeps of its money (SPEC 2.2: an ineligible, pending or honour-only claim pays nothing)
-_ZEROED = frozenset(("ineligible", "pending", "honor_only"))
+_ZEROED = frozenset((INELIGIBLE, PENDING, HONOR_ONLY))
+
+
+class Categories:
+    """The policy's categories as arrays, indexed like the pack's list (one more index: "no category", for a row
+    that could not be read), so a rule can ask a question of every claim's category at once."""
+
+    def __init__(self, pack: PolicyPack):
+        cats: list[Category | None] = [*pack.categories, None]
+        self.of = cats
+        self.index = {c.code: k for k, c in enumerate(pack.categories)}
+        self.none = len(cats) - 1
+        real = [c for c in cats if c is not None]
+        families = {f: k for k, f in enumerate(dict.fromkeys(c.family or c.code for c in real))}
+
+        def column(f, dtype=bool):
+            return np.array([f(c) if c is not None else 0 for c in cats], dtype=dtype)
+
+        #: a category with money (not honour-only)
+        self.monetary = column(lambda c: not c.honour_only)
+        self.honour_only = column(lambda c: c.honour_only)
+        self.computed = column(lambda c: c.computed)
+        #: told apart by its project or subject (key ``subject``), not by company or year
+        self.by_subject = column(lambda c: c.key == "subject")
+        #: paid per award (每项): keyed by its project or subject, with money
+        self.per_item = column(_per_item)
+        #: competes with the other tiers of its family (就高)
+        self.tiered = column(lambda c: bool(c.family) and not c.honour_only)
+        self.family = column(lambda c: families[c.family or c.code], np.int64)
+        self.tier = column(lambda c: c.tier, np.int64)
 
 
 class Claims:
-    """The claims on their way through the pipeline (mutable inside the engine only): one list per fact, a column;
-    claim ``i`` is the i-th of the output's order in every column (:func:`output_order`).
+    """The claims on their way through the pipeline (mutable inside the engine only), as columns: claim ``i`` is
+    the i-th of the output's order (:func:`output_order`) in every one of them.
 
-    A step reads the columns it needs and decides a claim by its index (:meth:`decide`); the result's lines are
-    these columns, frozen (:class:`subsidy.models.Rows`)."""
+    What a row says and what it means are lists (claim_id … hq_facts) and integer arrays (cat, firm, item, day,
+    claim_key, family_key), so that a rule asks its question of every claim at once and decides the few it touches
+    by index (:meth:`decide`). Money is integer fen (standard, entitlement, payable): exact, and turned into
+    Decimal yuan once, for the result's lines (to_lines)."""
 
-    __slots__ = ("claim_id", "sheet", "row", "credit_code", "category", "category_label", "subject", "subject_key",
-                 "item_key", "claim_key", "family_key", "approved_on", "company", "hq", "hq_decision", "hq_facts",
-                 "other_name", "other_amount", "other_paid", "standard", "entitlement", "payable", "status",
-                 "reasons", "payers", "monetary")
+    __slots__ = ("claim_id", "sheet", "row", "credit_code", "category", "category_label", "subject", "approved_on",
+                 "company", "hq_decision", "hq_facts", "other_name", "other_amount", "other_paid",
+                 "cat", "firm", "subject_ix", "item", "day", "claim_key", "family_key", "monetary",
+                 "standard", "entitlement", "payable", "status", "reasons", "payers", "co_winner", "amounts")
 
-    #: claim_id … hq_facts: what the row says and what it means (its category, company, normalised subject);
-    #: subject_key: the subject as SPEC 2.1 compares it (NFKC, no white space);
-    #: item_key: what tells two claims of one category apart — the subject for a reward per project or subject
-    #: (category key ``subject``), nothing for one per company or year;
-    #: claim_key = (company, category, item_key): the same reward claimed twice (step 4);
-    #: family_key = (company, family or category, item_key): tiers compete within it (steps 5 and 6);
-    #: standard … payers, status, reasons: what the steps decide; monetary: a category with money (not honour-only).
+    #: cat: the category's index (Categories); firm: the company's (Ctx.firms); subject_ix: the normalised subject's
+    #: (SPEC 2.1: NFKC, no white space; Ctx.subjects); item: what tells two claims of one category apart — the
+    #: subject for a reward per project or subject, nothing (0, the empty subject) for one per company or year;
+    #: day: the approval day's ordinal (0: none); claim_key (company, category, item): the same reward claimed twice
+    #: (step 4); family_key (company, family, item): tiers compete within it (steps 5 and 6); co_winner: waiting for
+    #: the bureau as a co-winner (step 4); amounts: the standard amount as Decimal (the pack's own value).
 
     def __len__(self) -> int:
         return len(self.claim_id)
 
     def alive(self, i: int) -> bool:
         """No step has decided claim ``i`` yet."""
-        return self.status[i] is None
-
-    def live(self) -> list[int]:
-        """The claims no step has decided yet, in the output's order."""
-        return [i for i, s in enumerate(self.status) if s is None]
+        return self.status[i] == ALIVE
 
     def note(self, i: int, *reasons: Reason) -> None:
         """A rule touched the claim without deciding it."""
         self.reasons[i] += reasons
 
-    def decide(self, i: int, status: str, *reasons: Reason) -> None:
+    def decide(self, i: int, status: int, *reasons: Reason) -> None:
         self.status[i] = status
         self.reasons[i] += reasons
         if status in _ZEROED:
-            self.entitlement[i] = ZERO
-            self.payable[i] = ZERO
+            self.entitlement[i] = 0
+            self.payable[i] = 0
 
     def at(self, i: int) -> SimpleNamespace:
         """Claim ``i`` as it stands, one object (for tests and debugging: the steps read the columns)."""
-        out = SimpleNamespace(**{name: getattr(self, name)[i] for name in self.__slots__})
-        out.alive = out.status is None
-        return out
+        status = int(self.status[i])
+        return SimpleNamespace(
+            claim_id=self.claim_id[i], sheet=self.sheet[i], row=self.row[i], credit_code=self.credit_code[i],
+            category=self.category[i], subject=self.subject[i], alive=status == ALIVE,
+            status=STATUSES[status - 1] if status else None, reasons=self.reasons[i],
+            standard=from_fen_int(int(self.standard[i])), entitlement=from_fen_int(int(self.entitlement[i])),
+            payable=from_fen_int(int(self.payable[i])), payers=self.payers[i])
+
+
+def _index(values: Sequence, index: dict) -> np.ndarray:
+    """Each value's number in ``index``, a new one for a value not yet in it."""
+    for v in set(values).difference(index):
+        index[v] = len(index)
+    return np.fromiter(map(index.__getitem__, values), np.int64, len(values))
 
 
 #: the payers of a claim that pays nothing; shared, like every payers dict of a line (never mutated)
@@ -123,6 +166,18 @@ class Ctx:
     failures: dict[str, list[Reason]]  # credit code → failed preconditions
     history: list[Payout]
     issues: list[Issue]
+
+    #: the policy's categories as arrays
+    cats: Categories = field(init=False, repr=False)
+    #: credit code → the company's number in every array by company (the companies of 企业 first, in order)
+    firms: dict[str, int] = field(init=False, repr=False)
+    #: normalised subject → its number ("" is 0: the item of a reward per company or year)
+    subjects: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self):
+        self.cats = Categories(self.pack)
+        self.firms = {code: k for k, code in enumerate(self.companies)}
+        self.subjects = {"": 0}
 
     _by_company: dict[str, list[Payout]] | None = field(default=None, init=False, repr=False)
 
@@ -224,7 +279,7 @@ def _assess(batch: Batch, *, year: int, pack: PolicyPack, params: Parameters,
     step9_payers(t, ctx)
     finish_status(t)
 
-    lines = to_lines(t)
+    lines = to_lines(t, ctx)
     summaries = company_summaries(batch, t, capped, ctx)
     del t  # the lines hold what is kept: the working state goes before the rest is built
     deposits = quality_deposits(batch, ctx)
@@ -268,84 +323,95 @@ def run_notices(batch: Batch, ctx: Ctx, *, ledger_used: bool) -> list[Reason]:
 
 def build_claims(batch: Batch, ctx: Ctx) -> Claims:
     """Every row of the batch as a claim on its way, in the output's order (output_order)."""
-    pack = ctx.pack
+    pack, cats = ctx.pack, ctx.cats
     # each claim's fields in one C call (read one by one, a pydantic model's attributes are 4x slower than a dict's)
     rows = list(map(_CLAIM, map(_DICT, batch.claims)))
-    n = len(rows)
     (ids, sheets, row_numbers, codes, cat_codes, subjects, days, other_names, other_amounts,
      other_paids) = map(list, zip(*rows)) if rows else ([] for _ in range(10))
     del rows
-    # a batch has a few dozen (category, approval day) pairs and names each project on many rows: each pair's
-    # category and amount in force, and each subject's normalised key, are computed once
-    pairs = list(zip(cat_codes, days))
-    facts: dict[tuple, tuple[Category, Decimal]] = {}
-    for code, day in set(pairs):
+    # a batch has a few dozen (category, approval day) pairs: each pair's category and amount in force, once
+    facts: dict[tuple, tuple[Category, int]] = {}
+    for code, day in set(zip(cat_codes, days)):
         cat = pack.category(code)
-        facts[(code, day)] = (cat, ctx.standard(cat, day))
-    fact = list(map(facts.__getitem__, pairs))
-    del pairs
-    cats: list[Category | None] = list(map(itemgetter(0), fact))
-    standards = list(map(itemgetter(1), fact))
+        facts[(code, day)] = (cat, to_fen_int(ctx.standard(cat, day)))
+    fact = list(map(facts.__getitem__, zip(cat_codes, days)))
+    categories: list[Category | None] = list(map(itemgetter(0), fact))
+    standards: list[int] = list(map(itemgetter(1), fact))
     del fact
-    known = ctx._subjects
-    for s in set(subjects).difference(known):
-        known[s] = norm_subject(s)
-    subject_keys = list(map(known.__getitem__, subjects))
-    firms: list[Company | None] = list(map(ctx.companies.get, codes))
-    # the company's own str object stands for its code: every later grouping hashes and compares one object
-    codes = [f.credit_code if f is not None else c for f, c in zip(firms, codes)]
-    t = Claims()
-    t.claim_id, t.sheet, t.row, t.credit_code, t.category = ids, sheets, row_numbers, codes, cats
-    t.category_label = list(map(attrgetter("label"), cats))
-    t.subject, t.subject_key, t.approved_on, t.company = subjects, subject_keys, days, firms
-    t.hq, t.hq_decision, t.hq_facts = [None] * n, [None] * n, [None] * n
-    t.other_name, t.other_amount, t.other_paid, t.standard = other_names, other_amounts, other_paids, standards
-    # a row of 总部迁入 (第5条) or one that could not be read: a handful, added one by one
-    extra = []
+    labels = list(map(attrgetter("label"), categories))
+    n = len(ids)
+    hq_decisions: list[HqDecision | None] = [None] * n
+    hq_facts: list[HqFacts | None] = [None] * n
+    waiting: list[Reason | None] = [None] * n
+
+    # the rows of 总部迁入 (第5条) and those that could not be read: a handful, added one by one
+    columns = (ids, sheets, row_numbers, codes, categories, labels, subjects, days, standards, hq_decisions,
+               hq_facts, waiting, other_names, other_amounts, other_paids)
     hq_cat = pack.computed_category
     for h in batch.hq_claims:
         d = pack.hq_decision(h, ctx.year, ctx.params)
-        extra.append((h.claim_id, h.sheet, h.row, h.credit_code, hq_cat, hq_cat.label, "", "", h.recognised_on,
-                      ctx.companies.get(h.credit_code), h, d,
-                      HqFacts.trusted(recognised_on=h.recognised_on, reward_year_index=d.reward_year_index,
-                                      rate=d.rate, fiscal_contribution=h.fiscal_contribution),
-                      "", ZERO, False, ZERO, None))
+        facts_of_h = HqFacts.trusted(recognised_on=h.recognised_on, reward_year_index=d.reward_year_index,
+                                     rate=d.rate, fiscal_contribution=h.fiscal_contribution)
+        for column, value in zip(columns, (h.claim_id, h.sheet, h.row, h.credit_code, hq_cat, hq_cat.label, "",
+                                           h.recognised_on, 0, d, facts_of_h, None, "", ZERO, False)):
+            column.append(value)
     for r in batch.rejected:
         cat = pack.category_by_label(r.category_label) if r.category_label else None
         if r.sheet == "总部迁入":
             cat = hq_cat
-        standard = fen(cat.standard_amount(ctx.params.validity_start)) if cat is not None and not cat.computed \
-            else ZERO
-        extra.append((r.claim_id, r.sheet, r.row, r.credit_code, cat, cat.label if cat else r.category_label,
-                      r.subject, ctx.subject_key(r.subject), None, ctx.companies.get(r.credit_code), None, None,
-                      None, "", ZERO, False, standard, Reason(code=r.code, message=r.message)))
-    columns = ("claim_id", "sheet", "row", "credit_code", "category", "category_label", "subject", "subject_key",
-               "approved_on", "company", "hq", "hq_decision", "hq_facts", "other_name", "other_amount",
-               "other_paid", "standard")
-    for values in extra:
-        for name, value in zip(columns, values):
-            getattr(t, name).append(value)
-    n = len(t.claim_id)
-    t.entitlement, t.payable = [ZERO] * n, [ZERO] * n
-    t.status, t.reasons, t.payers = [None] * n, [()] * n, [_NO_PAYERS] * n
-    for i, values in enumerate(extra, n - len(extra)):
-        if values[-1] is not None:  # an unreadable row: it waits (SPEC 2.2 step 1)
-            t.decide(i, "pending", values[-1])
-    del extra
-    order = output_order(t.claim_id, t.sheet, t.row)
-    if order is not None:
-        pick = itemgetter(*order)  # two claims or more: itemgetter gives a tuple
-        for name in columns + ("entitlement", "payable", "status", "reasons", "payers"):
-            setattr(t, name, list(pick(getattr(t, name))))
-    # what the steps compare, once per claim
-    by_subject = {c.code for c in pack.categories if c.key == "subject"}
-    cat_codes = [c.code if c is not None else "" for c in t.category]
-    t.item_key = [k if c in by_subject else "" for c, k in zip(cat_codes, t.subject_key)]
-    t.claim_key = list(zip(t.credit_code, cat_codes, t.item_key))
-    family = {c.code: c.family or c.code for c in pack.categories}
-    t.family_key = list(zip(t.credit_code, map(family.get, cat_codes), t.item_key))
-    honour = {c.code for c in pack.categories if c.honour_only}
-    t.monetary = [c != "" and c not in honour for c in cat_codes]
+        standard = to_fen_int(fen(cat.standard_amount(ctx.params.validity_start))) \
+            if cat is not None and not cat.computed else 0
+        for column, value in zip(columns, (r.claim_id, r.sheet, r.row, r.credit_code, cat,
+                                           cat.label if cat else r.category_label, r.subject, None, standard, None,
+                                           None, Reason(code=r.code, message=r.message), "", ZERO, False)):
+            column.append(value)
+    del columns
+    # what the rules compare, as integer arrays: one number per distinct value, each value looked up once
+    index = dict(cats.index)
+    index[None] = cats.none
+    numbers = {"cat": [*map(index.__getitem__, cat_codes), *(index[c.code if c else None] for c in categories[len(cat_codes):])],
+               "firm": _index(codes, ctx.firms)}
+    known = ctx._subjects
+    for s in set(subjects).difference(known):
+        known[s] = norm_subject(s)
+    subject_ix = {s: ctx.subjects.setdefault(known[s], len(ctx.subjects)) for s in set(subjects)}
+    numbers["subject_ix"] = list(map(subject_ix.__getitem__, subjects))
+    ordinals = {d: d.toordinal() for d in set(days) if d is not None}
+    ordinals[None] = 0
+    numbers["day"] = list(map(ordinals.__getitem__, days))
+    numbers["standard"] = standards
+    # the output's order, fixed before any rule runs
+    n = len(ids)
+    order = output_order(ids, sheets, row_numbers)
+    pick = (lambda column: list(itemgetter(*order)(column))) if order is not None else (lambda column: column)
+    permute = np.array(order if order is not None else range(n), np.int64)
+    t = Claims()
+    for name, values in numbers.items():
+        setattr(t, name, np.array(values, np.int64)[permute])
+    t.claim_id, t.sheet, t.row, t.category, t.category_label = \
+        pick(ids), pick(sheets), pick(row_numbers), pick(categories), pick(labels)
+    t.subject, t.approved_on, t.company = pick(subjects), pick(days), pick(list(map(ctx.companies.get, codes)))
+    t.hq_decision, t.hq_facts = pick(hq_decisions), pick(hq_facts)
+    t.other_name, t.other_amount, t.other_paid = pick(other_names), pick(other_amounts), pick(other_paids)
+    # the company's own str object stands for its code: every later grouping hashes and compares one object
+    own = {code: code for code in ctx.companies}
+    t.credit_code = pick(list(map(own.get, codes, codes)))
+    waiting = pick(waiting) if batch.rejected else ()
+    del ids, sheets, row_numbers, categories, labels, subjects, days, hq_decisions, hq_facts, other_names, \
+        other_amounts, other_paids, codes, standards, numbers
+    t.item = np.where(cats.by_subject[t.cat], t.subject_ix, 0)
+    t.claim_key = (t.firm * len(cats.of) + t.cat) * len(ctx.subjects) + t.item
+    t.family_key = (t.firm * len(cats.of) + cats.family[t.cat]) * len(ctx.subjects) + t.item
+    t.monetary = cats.monetary[t.cat]
+    t.entitlement = np.zeros(n, np.int64)
+    t.payable = np.zeros(n, np.int64)
+    t.status = np.zeros(n, np.int8)
+    t.reasons = [()] * n
+    t.payers = [_NO_PAYERS] * n
+    t.co_winner = np.zeros(n, bool)
+    for i, why in enumerate(waiting):  # a row that could not be read waits (SPEC 2.2 step 1)
+        if why is not None:
+            t.decide(i, PENDING, why)
     return t
 
 
@@ -358,8 +424,7 @@ def output_order(ids: Sequence[str], sheets: Sequence[str], rows: Sequence[int |
     the natural order is the text's own order, since the runs of digits that differ have the same length; the
     natural key (a tuple per claim) is then not needed — nor any key at all when the 申报编号 already rise."""
     n = len(ids)
-    shape = str.maketrans("0123456789", "0000000000")
-    if ids and all(map(str.isascii, ids)) and len({i.translate(shape) for i in ids}) == 1:
+    if _one_ascii_shape(ids):
         if all(map(lt, ids, islice(ids, 1, None))):
             return None  # rising, so no two equal: already in order
         keys = list(zip(ids, sheets, (r or 0 for r in rows)))
@@ -369,79 +434,96 @@ def output_order(ids: Sequence[str], sheets: Sequence[str], rows: Sequence[int |
     return None if order == list(range(n)) else order
 
 
+def _one_ascii_shape(ids: Sequence[str]) -> bool:
+    """Every id ASCII, of one length, with its digits at the same places and the same other characters: the ids
+    written one after the other, every digit made 0, are the first id's shape repeated."""
+    if not ids or len(set(map(len, ids))) != 1:
+        return False
+    text = "".join(ids)
+    if not text.isascii():
+        return False
+    shapes = text.encode("ascii").translate(_DIGITS_TO_ZERO)
+    return shapes == shapes[:len(ids[0])] * len(ids)
+
+
+_DIGITS_TO_ZERO = bytes.maketrans(b"0123456789", b"0000000000")
+
+
 def step1_row_validity(t: Claims, batch: Batch, ctx: Ctx) -> None:
     """SPEC 2.2 step 1. Unreadable rows are already pending (build_claims). A company whose 已兑现奖励 rows could not
     be read cannot be told what it was already paid: its money claims wait rather than risk paying twice."""
-    bad_history = set(batch.unreadable_history)
+    bad_history = [ctx.firms[c] for c in set(batch.unreadable_history) if c in ctx.firms]
     if not bad_history:
         return
-    for i in t.live():
-        if t.monetary[i] and t.credit_code[i] in bad_history:
-            t.decide(i, "pending", ctx.msg("INVALID_ROW", detail=ctx.pack.message(
-                "INVALID_HISTORY", detail="见数据问题表“已兑现奖励”")))
+    for i in np.flatnonzero((t.status == ALIVE) & t.monetary & np.isin(t.firm, bad_history)).tolist():
+        t.decide(i, PENDING, ctx.msg("INVALID_ROW", detail=ctx.pack.message(
+            "INVALID_HISTORY", detail="见数据问题表“已兑现奖励”")))
 
 
 def step2_preconditions(t: Claims, ctx: Ctx) -> None:
     """SPEC 2.2 step 2 (通用条款 适用范围 and 前提条件): any failure makes every claim of the company ineligible."""
-    failing = {code: reasons for code, reasons in ctx.failures.items() if reasons}
+    failing = [ctx.firms[code] for code, reasons in ctx.failures.items() if reasons]
     if not failing:
         return
-    status = t.status
-    for i, code in enumerate(t.credit_code):
-        if code in failing and status[i] is None:
-            t.decide(i, "ineligible", *failing[code])
+    for i in np.flatnonzero((t.status == ALIVE) & np.isin(t.firm, failing)).tolist():
+        t.decide(i, INELIGIBLE, *ctx.failures[t.credit_code[i]])
 
 
 def step3_dates(t: Claims, ctx: Ctx) -> None:
     """SPEC 2.2 step 3; for HQ rows, SPEC 2.4 (the policy's M5 decides the reward year and the share)."""
     p = ctx.params
     start, end, year = p.validity_start, p.validity_end, ctx.year
-    reasons, standard_reasons = t.reasons, ctx.standard_reasons
-    for i in t.live():
+    alive = t.status == ALIVE
+    hq = np.fromiter((d is not None for d in t.hq_decision), bool, len(t))
+    for i in np.flatnonzero(alive & hq).tolist():
         d = t.hq_decision[i]
-        if d is not None:
-            t.standard[i] = fen(d.standard_amount)
-            t.note(i, *d.notes)
-            if d.failures:
-                t.decide(i, "ineligible", *d.failures)
-            continue
+        t.standard[i] = to_fen_int(fen(d.standard_amount))
+        t.note(i, *d.notes)
+        if d.failures:
+            t.decide(i, INELIGIBLE, *d.failures)
+    regular = alive & ~hq
+    valid = (t.day >= start.toordinal()) & (t.day <= end.toordinal())
+    in_year = (t.day >= dt.date(year, 1, 1).toordinal()) & (t.day <= dt.date(year, 12, 31).toordinal())
+    # the claims that pass: the amount's reference in force on the approval day is their first reason
+    reasons, standard_reasons = t.reasons, ctx.standard_reasons
+    for i in np.flatnonzero(regular & valid & in_year & t.monetary).tolist():
+        reasons[i] += standard_reasons(t.category[i], t.approved_on[i])
+    for i in np.flatnonzero(regular & ~(valid & in_year)).tolist():
         on, cat = t.approved_on[i], t.category[i]
-        valid, in_year = start <= on <= end, on.year == year
-        if valid and in_year:
-            if t.monetary[i]:
-                reasons[i] += standard_reasons(cat, on)
-            continue
         fails = []
-        if not valid:
+        if not valid[i]:
             fails.append(ctx.msg("OUTSIDE_VALIDITY", start=start, end=end, what="获批日期", date=on))
-        if not in_year:
+        if not in_year[i]:
             fails.append(ctx.msg("NOT_ASSESSMENT_YEAR", cat.measure, date=on, year=year))
-        t.decide(i, "ineligible", *fails)
+        t.decide(i, INELIGIBLE, *fails)
 
 
-def _firsts(t: Claims, idx: list[int], keys: list) -> dict[Any, list[int]]:
-    """key → every claim of ``idx`` (in order) with that key, for the keys two claims or more share."""
-    first = dict(zip(reversed(keys), reversed(idx)))  # key → its first claim (the smallest index wins)
-    if len(first) == len(keys):
-        return {}  # the common case: every key once
-    groups: dict[Any, list[int]] = {}
-    for i, key in zip(idx, keys):
-        j = first[key]
-        if j != i:
-            groups.setdefault(key, [j]).append(i)
-    return groups
+def _shared(keys: np.ndarray, idx: np.ndarray) -> list[list[int]]:
+    """The claims of ``idx`` whose key (``keys[idx]``) another of them shares, one group per key, each group in the
+    output's order (its first claim first)."""
+    if len(idx) < 2:
+        return []
+    k = keys[idx]
+    order = np.argsort(k, kind="stable")  # stable: within a key, the output's order
+    k = k[order]
+    start = np.flatnonzero(np.concatenate(([True], k[1:] != k[:-1])))
+    size = np.diff(np.append(start, len(k)))
+    many = size > 1
+    if not many.any():
+        return []  # the common case: every key once
+    members = idx[order].tolist()
+    return [members[s:s + z] for s, z in zip(start[many].tolist(), size[many].tolist())]
 
 
 def step4_duplicates(t: Claims, ctx: Ctx) -> None:
     """SPEC 2.2 step 4: the same company, category and normalised subject twice: the first 申报编号 stands.
     For a one-time reward keyed by company (资质, 基地, 技术中心, 总部迁入 per year) the subject does not tell two
     claims apart: a second claim of the same category is the same reward claimed twice."""
-    live = t.live()
-    for group in _firsts(t, live, list(map(t.claim_key.__getitem__, live))).values():
+    for group in _shared(t.claim_key, np.flatnonzero(t.status == ALIVE)):
         # one key: one category, so one reason for every later claim of the group
         reason = ctx.msg("DUPLICATE_CLAIM", t.category[group[0]].measure, first=t.claim_id[group[0]])
         for i in group[1:]:
-            t.decide(i, "ineligible", reason)
+            t.decide(i, INELIGIBLE, reason)
     step4_co_winners(t, ctx)
 
 
@@ -453,49 +535,52 @@ def step4_co_winners(t: Claims, ctx: Ctx) -> None:
     (pending CO_WINNERS, naming the other companies); with ``each`` each is assessed as if alone."""
     if ctx.params.co_winners == "each":
         return
+    cats = ctx.cats
+    items = np.flatnonzero(cats.per_item[t.cat] & (t.subject_ix != 0) & (t.day != 0))
+    award = t.cat[items] * len(ctx.subjects) + t.subject_ix[items]  # (category, subject): one award
+    # the awards claimed by two companies or more: more than one (award, company) pair
+    pairs = np.unique(np.stack((award, t.firm[items])), axis=1)[0] if len(items) else award
+    shared, count = np.unique(pairs, return_counts=True)
+    claimants: dict[int, dict[str, list]] = {int(a): {} for a in shared[count > 1].tolist()}
     per_item = {c.code for c in ctx.pack.categories if _per_item(c)}
-    items = [i for i, (cat, k, on) in enumerate(zip(t.category, t.subject_key, t.approved_on))
-             if k and on is not None and cat is not None and cat.code in per_item]
-    awards = [(t.category[i].code, t.subject_key[i]) for i in items]
-    # an award claimed by two companies or more: more (award, company) pairs than awards
-    firms = list(map(t.credit_code.__getitem__, items))
-    pairs = set(zip(awards, firms))
-    claimants: dict[tuple, dict[str, list]] = {}  # award → company → its claims (indices) and payouts
-    if len(pairs) != len(set(awards)):
-        for award, n in Counter(map(itemgetter(0), pairs)).items():
-            if n > 1:
-                claimants[award] = {}
     history = [(p, (p.category, ctx.subject_key(p.subject))) for p in ctx.history if p.category in per_item]
     if history:
-        first = dict(zip(reversed(awards), reversed(firms)))  # award → the first company seen claiming it
-        for p, award in history:
-            code = first.get(award)
-            if code is not None and code != p.credit_code:
-                claimants[award] = {}
+        first: dict[int, str] = {}  # award → the first company seen claiming it
+        for a, i in zip(award.tolist(), items.tolist()):
+            first.setdefault(a, t.credit_code[i])
+        numbered = []
+        for p, (code, subject) in history:
+            number = ctx.subjects.get(subject)
+            a = None if number is None else cats.index[code] * len(ctx.subjects) + number
+            numbered.append((p, a))
+            claimed_by = first.get(a)
+            if claimed_by is not None and claimed_by != p.credit_code:
+                claimants[a] = {}
+        history = numbered
     if not claimants:
         return
-    for i, award, code in zip(items, awards, firms):
-        by_company = claimants.get(award)
-        if by_company is not None:
-            by_company.setdefault(code, []).append(i)
-    for p, award in history:
-        by_company = claimants.get(award)
+    touched = np.isin(award, list(claimants))
+    for i, a in zip(items[touched].tolist(), award[touched].tolist()):
+        claimants[a].setdefault(t.credit_code[i], []).append(i)
+    for p, a in history:
+        by_company = claimants.get(a)
         if by_company is not None:
             by_company.setdefault(p.credit_code, []).append(p)
-    message = ctx.pack.message
+    message, names = ctx.pack.message, {}
     for others in claimants.values():
         # each company of the award with its claims and payouts, in a fixed order whatever the rows' order
-        named = [(code, f"{_company_name(ctx, code)}（{_claimants_text(t, theirs)}）")
+        named = [(code, f"{_company_name(ctx, code, names)}（{_claimants_text(t, theirs)}）")
                  for code, theirs in sorted(others.items())]
         for code, found in others.items():
             text = "；".join(name for other, name in named if other != code)  # the other companies
             for i in found:
-                if i.__class__ is int and t.status[i] is None:
+                if i.__class__ is int and t.status[i] == ALIVE:
                     # the reason names this claim's own award and rivals: made for it (Ctx.msg's sharing finds no
                     # equal reason to share)
                     cat = t.category[i]
-                    t.decide(i, "pending", trusted(Reason, {"code": "CO_WINNERS", "message": message(
+                    t.decide(i, PENDING, trusted(Reason, {"code": "CO_WINNERS", "message": message(
                         "CO_WINNERS", cat.measure, label=cat.label, subject=t.subject[i], others=text)}))
+                    t.co_winner[i] = True
 
 
 def _claimants_text(t: Claims, theirs: list[int | Payout]) -> str:
@@ -512,18 +597,19 @@ def _claimant(t: Claims, x: int | Payout) -> tuple[tuple, str]:
     return (1, (x.paid_on, x.amount)), f"已于 {x.paid_on} 兑现 {yuan_text(x.amount)} 元"
 
 
-def _waits_as_co_winner(t: Claims, i: int) -> bool:
-    return t.status[i] == "pending" and any(r.code == "CO_WINNERS" for r in t.reasons[i])
-
-
 def _per_item(cat: Category | None) -> bool:
     """A category paid per award (每项): keyed by its project or subject, with money."""
     return cat is not None and cat.key == "subject" and not cat.honour_only and not cat.computed
 
 
-def _company_name(ctx: Ctx, code: str) -> str:
+def _company_name(ctx: Ctx, code: str, names: dict[str, str] | None = None) -> str:
+    if names is not None and code in names:
+        return names[code]
     c = ctx.companies.get(code)
-    return f"{c.name}（{code}）" if c else code
+    out = f"{c.name}（{code}）" if c else code
+    if names is not None:
+        names[code] = out
+    return out
 
 
 def step5_tiers(t: Claims, ctx: Ctx) -> None:
@@ -531,29 +617,26 @@ def step5_tiers(t: Claims, ctx: Ctx) -> None:
     within one family and key only the highest tier claimed in the batch stands. A higher claim waiting for the
     bureau as a co-winner (step 4) is still claimed: the same company's lower honour of that project is superseded
     now (paid, it would be 同一项目 paid twice over if the bureau later pays the higher one)."""
-    tiered = {c.code for c in ctx.pack.categories if c.family and not c.honour_only}
-    competing = [i for i, (s, cat) in enumerate(zip(t.status, t.category))
-                 if (s is None or s == "pending" and _waits_as_co_winner(t, i))
-                 and cat is not None and cat.code in tiered]
-    for group in _firsts(t, competing, list(map(t.family_key.__getitem__, competing))).values():
-        tier = [t.category[i].tier for i in group]
+    cats = ctx.cats
+    competing = np.flatnonzero(((t.status == ALIVE) | t.co_winner) & cats.tiered[t.cat])
+    for group in _shared(t.family_key, competing):
+        tier = cats.tier[t.cat[group]].tolist()
         best = max(tier)
         top = group[tier.index(best)]  # the first claim of the highest tier
         waiting = "（同一奖项另有企业申报，待住建局认定）" if not t.alive(top) else ""
         higher = f"本批已申报{t.category[top].label}，申报编号 {t.claim_id[top]}{waiting}"
         for i, tier_i in zip(group, tier):
-            if t.alive(i) and tier_i < best:
-                t.decide(i, "ineligible", ctx.msg("SUPERSEDED_BY_HIGHER", t.category[i].measure, higher=higher))
-    honour = {c.code for c in ctx.pack.categories if c.honour_only}
-    if honour:
-        for i in t.live():
-            cat = t.category[i]
-            if cat is not None and cat.code in honour:
-                t.decide(i, "honor_only", ctx.msg("HONOR_ONLY", cat.measure))
+            if tier_i < best and t.alive(i):
+                t.decide(i, INELIGIBLE, ctx.msg("SUPERSEDED_BY_HIGHER", t.category[i].measure, higher=higher))
+    for i in np.flatnonzero((t.status == ALIVE) & cats.honour_only[t.cat]).tolist():
+        t.decide(i, HONOR_ONLY, ctx.msg("HONOR_ONLY", t.category[i].measure))
 
 
 def step6_history(t: Claims, ctx: Ctx) -> None:
     """SPEC 2.2 step 6: what was already paid in the same family and key under this policy."""
+    alive_money = (t.status == ALIVE) & t.monetary
+    # every claim alive with money is entitled to its standard amount, unless history says otherwise
+    t.entitlement[alive_money] = t.standard[alive_money]
     by_key: dict[tuple, list[tuple[Payout, Category]]] = defaultdict(list)
     for p in ctx.history:
         cat = _category(ctx.pack, p.category)
@@ -564,64 +647,59 @@ def step6_history(t: Claims, ctx: Ctx) -> None:
         else:
             k = ctx.subject_key(p.subject) if cat.key == "subject" else ""
             by_key[(p.credit_code, cat.family or cat.code, k)].append((p, cat))
-    # every claim alive with money is entitled to its standard amount, unless history says otherwise
-    t.entitlement = [s if st is None and m else e
-                     for st, m, s, e in zip(t.status, t.monetary, t.standard, t.entitlement)]
     if not by_key:
         return  # no history: every entitlement is its standard amount
-    for i in t.live():
-        if not t.monetary[i]:
-            continue
+    paid_firms = [ctx.firms[code] for code in {k[0] for k in by_key} if code in ctx.firms]
+    for i in np.flatnonzero(alive_money & np.isin(t.firm, paid_firms)).tolist():
         cat = t.category[i]
         if cat.computed:
             paid = [x for x, _ in by_key.get((t.credit_code[i], cat.code, str(ctx.year)), [])]
             if paid:
-                t.decide(i, "ineligible", ctx.msg("ALREADY_PAID", cat.measure, year=ctx.year,
-                                                  paid=yuan_text(sum((x.amount for x in paid), ZERO)),
-                                                  payouts=payouts_text(paid)))
+                t.decide(i, INELIGIBLE, ctx.msg("ALREADY_PAID", cat.measure, year=ctx.year,
+                                                paid=yuan_text(sum((x.amount for x in paid), ZERO)),
+                                                payouts=payouts_text(paid)))
             continue
-        paid_cats = by_key.get(t.family_key[i])
+        paid_cats = by_key.get((t.credit_code[i], cat.family or cat.code,
+                                ctx.subject_key(t.subject[i]) if cat.key == "subject" else ""))
         if not paid_cats:
             continue
         paid = [p for p, _ in paid_cats]
         total = sum((p.amount for p in paid), ZERO)
         top_cat = max(c.tier for _, c in paid_cats)
-        standard = t.standard[i]
+        standard = from_fen_int(int(t.standard[i]))
         if top_cat == cat.tier:
-            t.decide(i, "ineligible", ctx.msg("ALREADY_PAID", cat.measure, paid=yuan_text(total),
-                                              payouts=payouts_text(paid)))
+            t.decide(i, INELIGIBLE, ctx.msg("ALREADY_PAID", cat.measure, paid=yuan_text(total),
+                                            payouts=payouts_text(paid)))
         elif top_cat > cat.tier:
             higher = [p for p, c in paid_cats if c.tier == top_cat]
             label = next(c.label for _, c in paid_cats if c.tier == top_cat)
-            t.decide(i, "ineligible", ctx.msg("SUPERSEDED_BY_HIGHER", cat.measure,
-                                              higher=f"已兑现更高等级的{label}：{payouts_text(higher)}"))
-        elif cat.always_top_up:
-            t.entitlement[i] = fen(max(ZERO, standard - total))
-            t.note(i, ctx.msg("SAME_PROJECT_TOP_UP", cat.measure, paid=yuan_text(total),
-                              payouts=payouts_text(paid), amount=yuan_text(t.entitlement[i])))
-        elif ctx.params.tier_upgrade == "top_up":
-            t.entitlement[i] = fen(max(ZERO, standard - total))
-            t.note(i, ctx.msg("UPGRADE_TOP_UP", cat.measure, paid=yuan_text(total),
-                              payouts=payouts_text(paid), amount=yuan_text(t.entitlement[i])))
+            t.decide(i, INELIGIBLE, ctx.msg("SUPERSEDED_BY_HIGHER", cat.measure,
+                                            higher=f"已兑现更高等级的{label}：{payouts_text(higher)}"))
+        elif cat.always_top_up or ctx.params.tier_upgrade == "top_up":
+            entitlement = fen(max(ZERO, standard - total))
+            t.entitlement[i] = to_fen_int(entitlement)
+            t.note(i, ctx.msg("SAME_PROJECT_TOP_UP" if cat.always_top_up else "UPGRADE_TOP_UP", cat.measure,
+                              paid=yuan_text(total), payouts=payouts_text(paid), amount=yuan_text(entitlement)))
         else:
             t.note(i, ctx.msg("UPGRADE_FULL", cat.measure, paid=yuan_text(total), payouts=payouts_text(paid)))
 
 
 def step7_other_policies(t: Claims, ctx: Ctx) -> None:
     """SPEC 2.2 step 7 (通用条款 对现行有效奖励扶持政策与本措施重复的，按就高不重复原则享受扶持资金)."""
-    for i in [i for i, o in enumerate(t.other_amount) if o > 0]:
-        if t.status[i] is not None or not t.monetary[i]:
+    other = [i for i, o in enumerate(t.other_amount) if o > 0]
+    for i in other:
+        if t.status[i] != ALIVE or not t.monetary[i]:
             continue
         name = f"“{t.other_name[i]}”" if t.other_name[i] else "其他政策"
-        o, e = t.other_amount[i], t.entitlement[i]
+        o, e = t.other_amount[i], from_fen_int(int(t.entitlement[i]))
         if t.other_paid[i]:
-            t.entitlement[i] = fen(max(ZERO, e - o))
-            code = "OTHER_POLICY_TOP_UP" if t.entitlement[i] > 0 else "OTHER_POLICY_HIGHER"
-            t.note(i, ctx.msg(code, name=name, other=yuan_text(o), amount=yuan_text(
-                t.entitlement[i] if t.entitlement[i] > 0 else e)))
+            left = fen(max(ZERO, e - o))
+            t.entitlement[i] = to_fen_int(left)
+            code = "OTHER_POLICY_TOP_UP" if left > 0 else "OTHER_POLICY_HIGHER"
+            t.note(i, ctx.msg(code, name=name, other=yuan_text(o), amount=yuan_text(left if left > 0 else e)))
         elif o >= e:
-            t.decide(i, "ineligible", ctx.msg("OTHER_POLICY_HIGHER", name=name, other=yuan_text(o),
-                                              amount=yuan_text(e)))
+            t.decide(i, INELIGIBLE, ctx.msg("OTHER_POLICY_HIGHER", name=name, other=yuan_text(o),
+                                            amount=yuan_text(e)))
         else:
             t.note(i, ctx.msg("OTHER_POLICY_EXCLUDED", name=name, other=yuan_text(o), amount=yuan_text(e)))
 
@@ -631,58 +709,64 @@ def step8_cap(t: Claims, ctx: Ctx) -> dict[str, bool]:
 
     The cap C is the company's 地方留成税收 for the reward year, less what history shows was already paid for that
     same reward year (cap_period = year: the law caps what the company gets, not what one batch gives it)."""
+    alive_money = (t.status == ALIVE) & t.monetary
     # every claim alive with money is payable its entitlement, unless the cap says otherwise; S per company
-    t.payable = [e if st is None and m else p for st, m, e, p in zip(t.status, t.monetary, t.entitlement, t.payable)]
-    sums: dict[str, Decimal] = {}
-    for code, st, m, e in zip(t.credit_code, t.status, t.monetary, t.entitlement):
-        if st is None and m:
-            sums[code] = sums.get(code, ZERO) + e
-    # only the companies over their cap (or without a tax) need their claims again
+    t.payable[alive_money] = t.entitlement[alive_money]
+    n_firms = len(ctx.firms)
+    total = np.zeros(n_firms, np.int64)
+    np.add.at(total, t.firm[alive_money], t.entitlement[alive_money])
+    claiming = np.zeros(n_firms, bool)
+    claiming[t.firm[alive_money]] = True
+    codes = list(ctx.firms)
     capped: dict[str, bool] = {}
-    over: dict[str, tuple[Decimal, Decimal, list[Payout]]] = {}  # code → (headroom, already paid, those payouts)
-    for code, total in sums.items():
+    over: dict[int, tuple[Decimal, Decimal, list[Payout]]] = {}  # company → (headroom, already paid, payouts)
+    for f, s in zip(np.flatnonzero(claiming).tolist(), total[claiming].tolist()):
+        code = codes[f]
         company = ctx.companies[code]
         if company.local_retained_tax is None:
-            over[code] = (ZERO, ZERO, [])
+            over[f] = (ZERO, ZERO, [])
             continue
         earlier = [p for p in ctx.history_of(code) if p.reward_year == ctx.year]
         already = sum((p.amount for p in earlier), ZERO)
         headroom = max(ZERO, company.local_retained_tax - already)
-        capped[code] = total > headroom
+        capped[code] = from_fen_int(s) > headroom
         if capped[code]:
-            over[code] = (headroom, already, earlier)
+            over[f] = (headroom, already, earlier)
     if not over:
         return capped
-    by_company: dict[str, list[int]] = {}
-    for i, (code, st, m) in enumerate(zip(t.credit_code, t.status, t.monetary)):
-        if st is None and m and code in over:
-            by_company.setdefault(code, []).append(i)
     method = "比例分配（最大余数法）" if ctx.params.cap_allocation == "proportional" else "条款顺序依次分配"
-    for code, group in by_company.items():
-        company = ctx.companies[code]
+    mine = np.flatnonzero(alive_money & np.isin(t.firm, list(over)))
+    mine = mine[np.argsort(t.firm[mine], kind="stable")]  # grouped by company, each group in the output's order
+    firm = t.firm[mine].tolist()
+    start = 0
+    for end in [*np.flatnonzero(np.diff(t.firm[mine])).tolist(), len(mine) - 1]:
+        group = mine[start:end + 1].tolist()
+        f = firm[start]
+        start = end + 1
+        company = ctx.companies[codes[f]]
         if company.local_retained_tax is None:
             for i in group:
                 if t.entitlement[i] > 0:
-                    t.decide(i, "pending", ctx.msg("MISSING_LOCAL_TAX"))
+                    t.decide(i, PENDING, ctx.msg("MISSING_LOCAL_TAX"))
             continue
-        headroom, already, earlier = over[code]
+        headroom, already, earlier = over[f]
         shares = allocate(t, group, headroom, ctx)
         why = dict(tax=yuan_text(company.local_retained_tax), year=ctx.year, paid=yuan_text(already),
                    payouts=f"（{payouts_text(earlier)}）" if earlier else "", cap=yuan_text(headroom), method=method)
-        for i, share in zip(group, shares):
-            if share < t.entitlement[i]:
+        for i, share, e in zip(group, shares, t.entitlement[group].tolist()):
+            if share < e:
                 t.payable[i] = share
-                t.note(i, ctx.msg("CAP_REDUCED", **why, amount=yuan_text(share)))
+                t.note(i, ctx.msg("CAP_REDUCED", **why, amount=yuan_text(from_fen_int(share))))
     return capped
 
 
-def allocate(t: Claims, group: list[int], cap: Decimal, ctx: Ctx) -> list[Decimal]:
-    """Share ``cap`` among the claims ``group`` (indices, in order); the shares sum to ``cap`` exactly and none
-    exceeds its entitlement.
+def allocate(t: Claims, group: list[int], cap: Decimal, ctx: Ctx) -> list[int]:
+    """Share ``cap`` among the claims ``group`` (indices, in order), in integer fen; the shares sum to ``cap``
+    exactly and none exceeds its entitlement.
 
     proportional: E_i × C / S floored to the fen, leftover fen one each to the largest remainders, ties to the
     smaller 申报编号 (integer fen arithmetic, exact). priority: fill in the policy's measure order, then 申报编号."""
-    ents = [to_fen_int(t.entitlement[i]) for i in group]
+    ents = t.entitlement[group].tolist()
     c = to_fen_int(cap)
     if ctx.params.cap_allocation == "priority":
         order = sorted(range(len(group)), key=lambda k: (_measure_rank(t.category[group[k]], ctx), group[k]))
@@ -691,7 +775,7 @@ def allocate(t: Claims, group: list[int], cap: Decimal, ctx: Ctx) -> list[Decima
         for k in order:
             out[k] = min(ents[k], left)
             left -= out[k]
-        return [from_fen_int(x) for x in out]
+        return out
     s = sum(ents)
     floors = [e * c // s for e in ents]
     rems = [e * c % s for e in ents]
@@ -699,7 +783,7 @@ def allocate(t: Claims, group: list[int], cap: Decimal, ctx: Ctx) -> list[Decima
     order = sorted(range(len(group)), key=lambda k: (-rems[k], group[k]))
     for k in order[:leftover]:
         floors[k] += 1
-    return [from_fen_int(x) for x in floors]
+    return floors
 
 
 def _measure_rank(cat: Category, ctx: Ctx) -> int:
@@ -709,10 +793,13 @@ def _measure_rank(cat: Category, ctx: Ctx) -> int:
 
 def step9_payers(t: Claims, ctx: Ctx) -> None:
     """SPEC 2.2 step 9: 注册地财政 pays it all, or the 受益财政 split between 市财政 and the 注册地 treasury."""
-    payers = ctx.payers
-    for i, (st, m, amount) in enumerate(zip(t.status, t.monetary, t.payable)):
-        if st is None and m and amount > 0:
-            t.payers[i] = payers(amount, t.category[i], t.company[i].region)
+    payers, amounts = ctx.payers, {}
+    for i in np.flatnonzero((t.status == ALIVE) & t.monetary & (t.payable > 0)).tolist():
+        fens = int(t.payable[i])
+        amount = amounts.get(fens)
+        if amount is None:
+            amount = amounts[fens] = from_fen_int(fens)
+        t.payers[i] = payers(amount, t.category[i], t.company[i].region)
 
 
 def split_payers(amount: Decimal, cat: Category, region: str, pack: PolicyPack,
@@ -727,8 +814,8 @@ def split_payers(amount: Decimal, cat: Category, region: str, pack: PolicyPack,
 
 
 def finish_status(t: Claims) -> None:
-    t.status = [st if st is not None else "awarded" if p == s and s > 0 else "reduced"
-                for st, p, s in zip(t.status, t.payable, t.standard)]
+    alive = t.status == ALIVE
+    t.status[alive] = np.where((t.payable == t.standard) & (t.standard > 0), AWARDED, REDUCED)[alive]
 
 
 # --------------------------------------------------------------------------- history
@@ -798,41 +885,41 @@ def paid_in_year(ctx: Ctx, code: str) -> Decimal:
 # --------------------------------------------------------------------------- result parts
 
 
-def to_lines(t: Claims) -> Rows[Line]:
+def _yuan(fens: np.ndarray) -> list[Decimal]:
+    """Integer fen → Decimal yuan to the fen, each distinct amount converted once."""
+    values, inverse = np.unique(fens, return_inverse=True)
+    yuan = [from_fen_int(v) for v in values.tolist()]
+    return list(map(yuan.__getitem__, inverse.tolist()))
+
+
+def to_lines(t: Claims, ctx: Ctx) -> Rows[Line]:
     """The decided claims as the result's lines: the columns themselves (models.Rows), no object per claim."""
-    facts = {}  # per category: (code, measure, article)
-    for cat in t.category:
-        if cat is not None and cat.code not in facts:
-            facts[cat.code] = (cat.code, cat.measure, cat.article)
-    per_claim = [facts[c.code] if c is not None else ("", None, "") for c in t.category]
-    names = {}
-    company_name = [names.setdefault(c.credit_code, c.name) if c is not None else "" for c in t.company]
-    del names
+    cat = t.cat.tolist()
+    of = [(c.code, c.measure, c.article) if c is not None else ("", None, "") for c in ctx.cats.of]
+    names = [""] * len(ctx.firms)
+    for code, k in ctx.firms.items():
+        company = ctx.companies.get(code)
+        if company is not None:
+            names[k] = company.name
     return Rows(Line, {
         "claim_id": t.claim_id, "sheet": t.sheet, "row": t.row, "credit_code": t.credit_code,
-        "company_name": company_name,
-        "category_code": list(map(itemgetter(0), per_claim)), "category_label": t.category_label,
-        "measure": list(map(itemgetter(1), per_claim)), "article": list(map(itemgetter(2), per_claim)),
-        "subject": t.subject, "status": t.status, "standard_amount": t.standard,
-        "entitlement": t.entitlement, "payable": t.payable, "payers": t.payers, "reasons": t.reasons,
-        "hq": t.hq_facts,
+        "company_name": list(map(names.__getitem__, t.firm.tolist())),
+        "category_code": [of[c][0] for c in cat], "category_label": t.category_label,
+        "measure": [of[c][1] for c in cat], "article": [of[c][2] for c in cat],
+        "subject": t.subject, "status": list(map((None, *STATUSES).__getitem__, t.status.tolist())),
+        "standard_amount": _yuan(t.standard), "entitlement": _yuan(t.entitlement), "payable": _yuan(t.payable),
+        "payers": t.payers, "reasons": t.reasons, "hq": t.hq_facts,
     })
 
 
 def company_summaries(batch: Batch, t: Claims, capped: dict[str, bool], ctx: Ctx) -> Rows[CompanySummary]:
-    # per company: [requested (standard amounts of its money claims), entitled (before the cap, of the claims
-    # awarded or reduced), payable], summed in one pass over the claims
-    sums: dict[str, list[Decimal]] = {}
-    for code, m, st, s, e, p in zip(t.credit_code, t.monetary, t.status, t.standard, t.entitlement, t.payable):
-        x = sums.get(code)
-        if x is None:
-            x = sums[code] = [ZERO, ZERO, ZERO]
-        if m:
-            x[0] += s
-        if st == "awarded" or st == "reduced":
-            x[1] += e
-        if p:
-            x[2] += p
+    # per company: requested (standard amounts of its money claims), entitled (before the cap, of the claims
+    # awarded or reduced), payable
+    sums = np.zeros((3, len(ctx.firms)), np.int64)
+    np.add.at(sums[0], t.firm[t.monetary], t.standard[t.monetary])
+    decided = (t.status == AWARDED) | (t.status == REDUCED)
+    np.add.at(sums[1], t.firm[decided], t.entitlement[decided])
+    np.add.at(sums[2], t.firm, t.payable)
     paid: dict[str, Decimal] = {}  # already paid for the reward year (history)
     for p in ctx.history:
         if p.reward_year == ctx.year:
@@ -841,8 +928,8 @@ def company_summaries(batch: Batch, t: Claims, capped: dict[str, bool], ctx: Ctx
     # read (valid=False)
     firms = batch.companies
     codes = [c.credit_code for c in firms]
-    none = (ZERO, ZERO, ZERO)
-    requested, entitled, payable = map(list, zip(*map(sums.get, codes, repeat(none)))) if firms else ([], [], [])
+    mine = [ctx.firms[code] for code in codes]
+    requested, entitled, payable = (_yuan(s[mine]) for s in sums)
     failures = ctx.failures
     columns = {
         "credit_code": codes, "company_name": [c.name for c in firms], "region": [c.region for c in firms],

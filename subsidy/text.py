@@ -14,6 +14,8 @@ def norm_subject(s: str | None) -> str:
     """Subjects are compared after NFKC, trimming and removing all white space (SPEC 2.1)."""
     if not s:
         return ""
+    if s.__class__ is str and s.isascii():  # NFKC leaves ASCII as it is, and its only white space is str.split's
+        return "".join(s.split())
     return _WS.sub("", unicodedata.normalize("NFKC", str(s)))
 
 

@@ -51,3 +51,9 @@ def test_rising_ids_keep_their_rows_and_equal_ids_are_not_taken_for_rising():
     """The already-in-order shortcut needs strictly rising ids: two equal ids still go by row."""
     rows = [("K-001", 2, "申报事项"), ("K-002", 9, "申报事项"), ("K-002", 3, "申报事项")]
     assert _ordered(rows) == [("K-001", 2, "申报事项"), ("K-002", 3, "申报事项"), ("K-002", 9, "申报事项")]
+
+
+def test_ids_of_one_length_but_two_shapes_go_by_the_natural_order_not_the_text():
+    """"A10" sorts before "A1B" as text, but 1 < 10: the shortcut must not take them for one shape."""
+    rows = [("A10", 2, "申报事项"), ("A1B", 3, "申报事项")]
+    assert [r[0] for r in _ordered(rows)] == ["A1B", "A10"]
