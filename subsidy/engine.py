@@ -105,14 +105,14 @@ class Claims:
     __slots__ = ("claim_id", "sheet", "row", "credit_code", "category", "category_label", "subject", "approved_on",
                  "company", "hq_decision", "hq_facts", "other_name", "other_amount", "other_paid",
                  "cat", "firm", "subject_ix", "item", "day", "claim_key", "family_key", "monetary",
-                 "standard", "entitlement", "payable", "status", "reasons", "payers", "co_winner", "amounts")
+                 "standard", "entitlement", "payable", "status", "reasons", "payers", "co_winner", "splits")
 
     #: cat: the category's index (Categories); firm: the company's (Ctx.firms); subject_ix: the normalised subject's
     #: (SPEC 2.1: NFKC, no white space; Ctx.subjects); item: what tells two claims of one category apart — the
     #: subject for a reward per project or subject, nothing (0, the empty subject) for one per company or year;
     #: day: the approval day's ordinal (0: none); claim_key (company, category, item): the same reward claimed twice
     #: (step 4); family_key (company, family, item): tiers compete within it (steps 5 and 6); co_winner: waiting for
-    #: the bureau as a co-winner (step 4); amounts: the standard amount as Decimal (the pack's own value).
+    #: the bureau as a co-winner (step 4); splits: (treasuries' split, category, claims) per split step 9 made.
 
     def __len__(self) -> int:
         return len(self.claim_id)
@@ -131,6 +131,20 @@ class Claims:
         if status in _ZEROED:
             self.entitlement[i] = 0
             self.payable[i] = 0
+
+    def decide_all(self, decided: Iterable[tuple[int, tuple[Reason, ...]]], status: int) -> None:
+        """:meth:`decide` for many claims at once: (claim, its reasons) each, one status for all."""
+        decided = list(decided)
+        if not decided:
+            return
+        reasons = self.reasons
+        for i, why in decided:
+            reasons[i] += why
+        idx = np.fromiter(map(itemgetter(0), decided), np.int64, len(decided))
+        self.status[idx] = status
+        if status in _ZEROED:
+            self.entitlement[idx] = 0
+            self.payable[idx] = 0
 
     def at(self, i: int) -> SimpleNamespace:
         """Claim ``i`` as it stands, one object (for tests and debugging: the steps read the columns)."""
@@ -281,7 +295,6 @@ def _assess(batch: Batch, *, year: int, pack: PolicyPack, params: Parameters,
 
     lines = to_lines(t, ctx)
     summaries = company_summaries(batch, t, capped, ctx)
-    del t  # the lines hold what is kept: the working state goes before the rest is built
     deposits = quality_deposits(batch, ctx)
     clawbacks = clawback_list(ctx, history)
     # built without validation: validating would turn the lines' columns into 100k objects (models.Rows)
@@ -295,7 +308,7 @@ def _assess(batch: Batch, *, year: int, pack: PolicyPack, params: Parameters,
         "companies": summaries,
         "deposits": deposits,
         "clawbacks": clawbacks,
-        "totals": totals(lines, clawbacks, pack=pack),
+        "totals": totals(t, clawbacks, ctx),
         "issues": tuple(issues),
         "interpretations": tuple(interpretations(params, pack)),
         "notices": (*batch.notices, *run_notices(batch, ctx, ledger_used=ledger_used)),
@@ -308,8 +321,8 @@ def run_notices(batch: Batch, ctx: Ctx, *, ledger_used: bool) -> list[Reason]:
     if not batch.history_given and not ledger_used:
         out.append(Reason(code="NO_HISTORY", message=ctx.pack.message("NO_HISTORY")))
     years: dict[int, int] = defaultdict(int)  # approval year → claims (申报事项 rows that could be read)
-    for c in batch.claims:
-        years[c.approved_on.year] += 1
+    for day, n in Counter(map(itemgetter("approved_on"), map(_DICT, batch.claims))).items():
+        years[day.year] += n
     in_year = ctx.year in years or any(
         1 <= ctx.year - h.recognised_on.year + 1 <= ctx.pack.hq_period for h in batch.hq_claims)
     if not in_year:  # an empty year is legal (a batch of deposits only), a silent one is not
@@ -465,8 +478,9 @@ def step2_preconditions(t: Claims, ctx: Ctx) -> None:
     failing = [ctx.firms[code] for code, reasons in ctx.failures.items() if reasons]
     if not failing:
         return
-    for i in np.flatnonzero((t.status == ALIVE) & np.isin(t.firm, failing)).tolist():
-        t.decide(i, INELIGIBLE, *ctx.failures[t.credit_code[i]])
+    why = {code: tuple(reasons) for code, reasons in ctx.failures.items() if reasons}
+    t.decide_all(((i, why[t.credit_code[i]])
+                  for i in np.flatnonzero((t.status == ALIVE) & np.isin(t.firm, failing)).tolist()), INELIGIBLE)
 
 
 def step3_dates(t: Claims, ctx: Ctx) -> None:
@@ -485,9 +499,14 @@ def step3_dates(t: Claims, ctx: Ctx) -> None:
     valid = (t.day >= start.toordinal()) & (t.day <= end.toordinal())
     in_year = (t.day >= dt.date(year, 1, 1).toordinal()) & (t.day <= dt.date(year, 12, 31).toordinal())
     # the claims that pass: the amount's reference in force on the approval day is their first reason
-    reasons, standard_reasons = t.reasons, ctx.standard_reasons
-    for i in np.flatnonzero(regular & valid & in_year & t.monetary).tolist():
-        reasons[i] += standard_reasons(t.category[i], t.approved_on[i])
+    # (one reason per category and day: the claims of one category approved on one day share it)
+    passing = np.flatnonzero(regular & valid & in_year & t.monetary)
+    _, first, inverse = np.unique(t.cat[passing] * (t.day.max(initial=0) + 1) + t.day[passing], return_index=True,
+                                  return_inverse=True)
+    shared = [ctx.standard_reasons(t.category[i], t.approved_on[i]) for i in passing[first].tolist()]
+    reasons = t.reasons
+    for i, k in zip(passing.tolist(), inverse.tolist()):
+        reasons[i] += shared[k]
     for i in np.flatnonzero(regular & ~(valid & in_year)).tolist():
         on, cat = t.approved_on[i], t.category[i]
         fails = []
@@ -519,11 +538,12 @@ def step4_duplicates(t: Claims, ctx: Ctx) -> None:
     """SPEC 2.2 step 4: the same company, category and normalised subject twice: the first 申报编号 stands.
     For a one-time reward keyed by company (资质, 基地, 技术中心, 总部迁入 per year) the subject does not tell two
     claims apart: a second claim of the same category is the same reward claimed twice."""
+    decided = []
     for group in _shared(t.claim_key, np.flatnonzero(t.status == ALIVE)):
         # one key: one category, so one reason for every later claim of the group
-        reason = ctx.msg("DUPLICATE_CLAIM", t.category[group[0]].measure, first=t.claim_id[group[0]])
-        for i in group[1:]:
-            t.decide(i, INELIGIBLE, reason)
+        why = (_reason(ctx, "DUPLICATE_CLAIM", t.category[group[0]].measure, first=t.claim_id[group[0]]),)
+        decided.extend((i, why) for i in group[1:])
+    t.decide_all(decided, INELIGIBLE)
     step4_co_winners(t, ctx)
 
 
@@ -539,8 +559,8 @@ def step4_co_winners(t: Claims, ctx: Ctx) -> None:
     items = np.flatnonzero(cats.per_item[t.cat] & (t.subject_ix != 0) & (t.day != 0))
     award = t.cat[items] * len(ctx.subjects) + t.subject_ix[items]  # (category, subject): one award
     # the awards claimed by two companies or more: more than one (award, company) pair
-    pairs = np.unique(np.stack((award, t.firm[items])), axis=1)[0] if len(items) else award
-    shared, count = np.unique(pairs, return_counts=True)
+    firms = len(ctx.firms)
+    shared, count = np.unique(np.unique(award * firms + t.firm[items]) // firms, return_counts=True)
     claimants: dict[int, dict[str, list]] = {int(a): {} for a in shared[count > 1].tolist()}
     per_item = {c.code for c in ctx.pack.categories if _per_item(c)}
     history = [(p, (p.category, ctx.subject_key(p.subject))) for p in ctx.history if p.category in per_item]
@@ -566,7 +586,9 @@ def step4_co_winners(t: Claims, ctx: Ctx) -> None:
         by_company = claimants.get(a)
         if by_company is not None:
             by_company.setdefault(p.credit_code, []).append(p)
-    message, names = ctx.pack.message, {}
+    names: dict[str, str] = {}
+    alive = (t.status == ALIVE).tolist()
+    decided = []
     for others in claimants.values():
         # each company of the award with its claims and payouts, in a fixed order whatever the rows' order
         named = [(code, f"{_company_name(ctx, code, names)}（{_claimants_text(t, theirs)}）")
@@ -574,13 +596,13 @@ def step4_co_winners(t: Claims, ctx: Ctx) -> None:
         for code, found in others.items():
             text = "；".join(name for other, name in named if other != code)  # the other companies
             for i in found:
-                if i.__class__ is int and t.status[i] == ALIVE:
-                    # the reason names this claim's own award and rivals: made for it (Ctx.msg's sharing finds no
-                    # equal reason to share)
+                if i.__class__ is int and alive[i]:
+                    # the reason names this claim's own award and rivals: made for it
                     cat = t.category[i]
-                    t.decide(i, PENDING, trusted(Reason, {"code": "CO_WINNERS", "message": message(
-                        "CO_WINNERS", cat.measure, label=cat.label, subject=t.subject[i], others=text)}))
-                    t.co_winner[i] = True
+                    decided.append((i, (_reason(ctx, "CO_WINNERS", cat.measure, label=cat.label, subject=t.subject[i],
+                                                others=text),)))
+    t.decide_all(decided, PENDING)
+    t.co_winner[[i for i, _ in decided]] = True
 
 
 def _claimants_text(t: Claims, theirs: list[int | Payout]) -> str:
@@ -612,24 +634,33 @@ def _company_name(ctx: Ctx, code: str, names: dict[str, str] | None = None) -> s
     return out
 
 
+def _reason(ctx: Ctx, code: str, measure: int | None = None, **fields) -> Reason:
+    """A reason made for one claim or group (its message names them: Ctx.msg's sharing would find nothing to
+    share)."""
+    return trusted(Reason, {"code": code, "message": ctx.pack.message(code, measure, **fields)})
+
+
 def step5_tiers(t: Claims, ctx: Ctx) -> None:
     """SPEC 2.2 step 5 (就高; for project honours 第6条 同一项目获多项荣誉奖励的按最高荣誉奖励 — m6_highest_honour):
     within one family and key only the highest tier claimed in the batch stands. A higher claim waiting for the
     bureau as a co-winner (step 4) is still claimed: the same company's lower honour of that project is superseded
     now (paid, it would be 同一项目 paid twice over if the bureau later pays the higher one)."""
     cats = ctx.cats
-    competing = np.flatnonzero(((t.status == ALIVE) | t.co_winner) & cats.tiered[t.cat])
+    alive = t.status == ALIVE
+    competing = np.flatnonzero((alive | t.co_winner) & cats.tiered[t.cat])
+    alive, tier_of = alive.tolist(), cats.tier.tolist()
+    decided = []
     for group in _shared(t.family_key, competing):
-        tier = cats.tier[t.cat[group]].tolist()
+        tier = [tier_of[c] for c in t.cat[group].tolist()]
         best = max(tier)
         top = group[tier.index(best)]  # the first claim of the highest tier
-        waiting = "（同一奖项另有企业申报，待住建局认定）" if not t.alive(top) else ""
+        waiting = "（同一奖项另有企业申报，待住建局认定）" if not alive[top] else ""
         higher = f"本批已申报{t.category[top].label}，申报编号 {t.claim_id[top]}{waiting}"
-        for i, tier_i in zip(group, tier):
-            if tier_i < best and t.alive(i):
-                t.decide(i, INELIGIBLE, ctx.msg("SUPERSEDED_BY_HIGHER", t.category[i].measure, higher=higher))
-    for i in np.flatnonzero((t.status == ALIVE) & cats.honour_only[t.cat]).tolist():
-        t.decide(i, HONOR_ONLY, ctx.msg("HONOR_ONLY", t.category[i].measure))
+        decided.extend((i, (_reason(ctx, "SUPERSEDED_BY_HIGHER", t.category[i].measure, higher=higher),))
+                       for i, tier_i in zip(group, tier) if tier_i < best and alive[i])
+    t.decide_all(decided, INELIGIBLE)
+    t.decide_all(((i, (ctx.msg("HONOR_ONLY", t.category[i].measure),))
+                  for i in np.flatnonzero((t.status == ALIVE) & cats.honour_only[t.cat]).tolist()), HONOR_ONLY)
 
 
 def step6_history(t: Claims, ctx: Ctx) -> None:
@@ -718,6 +749,10 @@ def step8_cap(t: Claims, ctx: Ctx) -> dict[str, bool]:
     claiming = np.zeros(n_firms, bool)
     claiming[t.firm[alive_money]] = True
     codes = list(ctx.firms)
+    earlier_of: dict[str, list[Payout]] = {}  # code → its payouts for the reward year (history), in history order
+    for p in ctx.history:
+        if p.reward_year == ctx.year:
+            earlier_of.setdefault(p.credit_code, []).append(p)
     capped: dict[str, bool] = {}
     over: dict[int, tuple[Decimal, Decimal, list[Payout]]] = {}  # company → (headroom, already paid, payouts)
     for f, s in zip(np.flatnonzero(claiming).tolist(), total[claiming].tolist()):
@@ -726,7 +761,7 @@ def step8_cap(t: Claims, ctx: Ctx) -> dict[str, bool]:
         if company.local_retained_tax is None:
             over[f] = (ZERO, ZERO, [])
             continue
-        earlier = [p for p in ctx.history_of(code) if p.reward_year == ctx.year]
+        earlier = earlier_of.get(code, [])
         already = sum((p.amount for p in earlier), ZERO)
         headroom = max(ZERO, company.local_retained_tax - already)
         capped[code] = from_fen_int(s) > headroom
@@ -737,36 +772,51 @@ def step8_cap(t: Claims, ctx: Ctx) -> dict[str, bool]:
     method = "比例分配（最大余数法）" if ctx.params.cap_allocation == "proportional" else "条款顺序依次分配"
     mine = np.flatnonzero(alive_money & np.isin(t.firm, list(over)))
     mine = mine[np.argsort(t.firm[mine], kind="stable")]  # grouped by company, each group in the output's order
-    firm = t.firm[mine].tolist()
+    firm, mine = t.firm[mine].tolist(), mine.tolist()
+    entitlement = t.entitlement.tolist()
+    shared = []  # (claim, its share) where the cap takes something
     start = 0
-    for end in [*np.flatnonzero(np.diff(t.firm[mine])).tolist(), len(mine) - 1]:
-        group = mine[start:end + 1].tolist()
+    while start < len(mine):
         f = firm[start]
-        start = end + 1
+        end = start + 1
+        while end < len(mine) and firm[end] == f:
+            end += 1
+        group, start = mine[start:end], end
         company = ctx.companies[codes[f]]
         if company.local_retained_tax is None:
-            for i in group:
-                if t.entitlement[i] > 0:
-                    t.decide(i, PENDING, ctx.msg("MISSING_LOCAL_TAX"))
+            t.decide_all(((i, (ctx.msg("MISSING_LOCAL_TAX"),)) for i in group if entitlement[i] > 0), PENDING)
             continue
         headroom, already, earlier = over[f]
-        shares = allocate(t, group, headroom, ctx)
+        ents = [entitlement[i] for i in group]
+        shares = allocate(t, group, ents, headroom, ctx)
         why = dict(tax=yuan_text(company.local_retained_tax), year=ctx.year, paid=yuan_text(already),
                    payouts=f"（{payouts_text(earlier)}）" if earlier else "", cap=yuan_text(headroom), method=method)
-        for i, share, e in zip(group, shares, t.entitlement[group].tolist()):
+        # the claims of one company differ only in their amount: the message is written once, the amount left open
+        # (a character no text of the company, its payouts or the pack can hold: U+FFFF is no XML character)
+        open_message = ctx.pack.message("CAP_REDUCED", **why, amount=_OPEN)
+        if open_message.count(_OPEN) != 1 or any(_OPEN in str(v) for v in why.values()):  # pragma: no cover
+            open_message = None
+        for i, share, e in zip(group, shares, ents):
             if share < e:
-                t.payable[i] = share
-                t.note(i, ctx.msg("CAP_REDUCED", **why, amount=yuan_text(from_fen_int(share))))
+                shared.append((i, share))
+                amount = yuan_text(from_fen_int(share))
+                t.note(i, trusted(Reason, {"code": "CAP_REDUCED", "message": open_message.replace(_OPEN, amount)})
+                       if open_message is not None else _reason(ctx, "CAP_REDUCED", **why, amount=amount))
+    if shared:
+        idx, share = zip(*shared)
+        t.payable[list(idx)] = share
     return capped
 
 
-def allocate(t: Claims, group: list[int], cap: Decimal, ctx: Ctx) -> list[int]:
-    """Share ``cap`` among the claims ``group`` (indices, in order), in integer fen; the shares sum to ``cap``
-    exactly and none exceeds its entitlement.
+_OPEN = "\uffff"
+
+
+def allocate(t: Claims, group: list[int], ents: list[int], cap: Decimal, ctx: Ctx) -> list[int]:
+    """Share ``cap`` among the claims ``group`` (indices, in order; ``ents`` their entitlements in integer fen), in
+    integer fen; the shares sum to ``cap`` exactly and none exceeds its entitlement.
 
     proportional: E_i × C / S floored to the fen, leftover fen one each to the largest remainders, ties to the
     smaller 申报编号 (integer fen arithmetic, exact). priority: fill in the policy's measure order, then 申报编号."""
-    ents = t.entitlement[group].tolist()
     c = to_fen_int(cap)
     if ctx.params.cap_allocation == "priority":
         order = sorted(range(len(group)), key=lambda k: (_measure_rank(t.category[group[k]], ctx), group[k]))
@@ -793,13 +843,23 @@ def _measure_rank(cat: Category, ctx: Ctx) -> int:
 
 def step9_payers(t: Claims, ctx: Ctx) -> None:
     """SPEC 2.2 step 9: 注册地财政 pays it all, or the 受益财政 split between 市财政 and the 注册地 treasury."""
-    payers, amounts = ctx.payers, {}
-    for i in np.flatnonzero((t.status == ALIVE) & t.monetary & (t.payable > 0)).tolist():
-        fens = int(t.payable[i])
-        amount = amounts.get(fens)
-        if amount is None:
-            amount = amounts[fens] = from_fen_int(fens)
-        t.payers[i] = payers(amount, t.category[i], t.company[i].region)
+    paying = np.flatnonzero((t.status == ALIVE) & t.monetary & (t.payable > 0))
+    t.splits = []
+    if not len(paying):
+        return
+    # the split depends on the amount, the category's way of paying and the company's 注册地: once per such triple
+    regions: dict[str, int] = {}
+    region_of = np.fromiter((regions.setdefault(t.company[i].region, len(regions)) for i in paying.tolist()),
+                            np.int64, len(paying))
+    triple = (t.payable[paying] * len(ctx.cats.of) + t.cat[paying]) * (len(regions) + 1) + region_of
+    _, first, inverse, count = np.unique(triple, return_index=True, return_inverse=True, return_counts=True)
+    splits = [ctx.payers(from_fen_int(int(t.payable[i])), t.category[i], t.company[i].region)
+              for i in paying[first].tolist()]
+    payers = t.payers
+    for i, k in zip(paying.tolist(), inverse.tolist()):
+        payers[i] = splits[k]
+    # (split, category, claims): what the totals add up
+    t.splits = [(split, t.category[i], n) for split, i, n in zip(splits, paying[first].tolist(), count.tolist())]
 
 
 def split_payers(amount: Decimal, cat: Category, region: str, pack: PolicyPack,
@@ -895,7 +955,8 @@ def _yuan(fens: np.ndarray) -> list[Decimal]:
 def to_lines(t: Claims, ctx: Ctx) -> Rows[Line]:
     """The decided claims as the result's lines: the columns themselves (models.Rows), no object per claim."""
     cat = t.cat.tolist()
-    of = [(c.code, c.measure, c.article) if c is not None else ("", None, "") for c in ctx.cats.of]
+    codes, measures, articles = zip(*((c.code, c.measure, c.article) if c is not None else ("", None, "")
+                                      for c in ctx.cats.of))
     names = [""] * len(ctx.firms)
     for code, k in ctx.firms.items():
         company = ctx.companies.get(code)
@@ -904,8 +965,8 @@ def to_lines(t: Claims, ctx: Ctx) -> Rows[Line]:
     return Rows(Line, {
         "claim_id": t.claim_id, "sheet": t.sheet, "row": t.row, "credit_code": t.credit_code,
         "company_name": list(map(names.__getitem__, t.firm.tolist())),
-        "category_code": [of[c][0] for c in cat], "category_label": t.category_label,
-        "measure": [of[c][1] for c in cat], "article": [of[c][2] for c in cat],
+        "category_code": list(map(codes.__getitem__, cat)), "category_label": t.category_label,
+        "measure": list(map(measures.__getitem__, cat)), "article": list(map(articles.__getitem__, cat)),
         "subject": t.subject, "status": list(map((None, *STATUSES).__getitem__, t.status.tolist())),
         "standard_amount": _yuan(t.standard), "entitlement": _yuan(t.entitlement), "payable": _yuan(t.payable),
         "payers": t.payers, "reasons": t.reasons, "hq": t.hq_facts,
@@ -1024,23 +1085,27 @@ def _within_five_years(paid_on: dt.date, moved: dt.date | None) -> bool:
     return start < paid_on <= moved
 
 
-def totals(lines: Rows[Line], clawbacks: Sequence[Clawback], *, pack: PolicyPack) -> Totals:
-    """Totals by payer, measure and status; treasuries in the pack's own order (its list of regions)."""
-    status, payables, measures, categories, payers = lines.columns(
-        "status", "payable", "measure", "category_code", "payers")
-    payable = sum(payables, ZERO)
-    by_status = {s: 0 for s in STATUSES}
-    by_status.update(Counter(status))
-    by_payer: dict[str, Decimal] = defaultdict(lambda: ZERO)
+def totals(t: Claims, clawbacks: Sequence[Clawback], ctx: Ctx) -> Totals:
+    """Totals by payer, measure and status, from the decided claims' columns; treasuries in the pack's own order
+    (its list of regions)."""
+    pack, cats = ctx.pack, ctx.cats
+    payable = from_fen_int(int(t.payable.sum()))
+    by_status = dict(zip(STATUSES, np.bincount(t.status, minlength=len(STATUSES) + 1)[1:].tolist()))
+    # by measure: every line with a category that is not honour-only names its measure, paid or not
+    counted = (t.cat != cats.none) & (t.status != HONOR_ONLY)
+    per_cat = np.zeros(len(cats.of), np.int64)
+    np.add.at(per_cat, t.cat[counted], t.payable[counted])
     by_measure: dict[int, Decimal] = {}
+    for k in np.unique(t.cat[counted]).tolist():
+        measure = cats.of[k].measure
+        by_measure[measure] = by_measure.get(measure, ZERO) + from_fen_int(int(per_cat[k]))
+    # by payer: each split of an amount (step9_payers) times the claims it pays
+    by_payer: dict[str, Decimal] = defaultdict(lambda: ZERO)
     by_pm: dict[str, dict[int, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
-    for st, amount, measure, category, split in zip(status, payables, measures, categories, payers):
-        if measure is not None and category and st != "honor_only":
-            by_measure[measure] = by_measure.get(measure, ZERO) + amount
-        if split:
-            for payer, amt in split.items():
-                by_payer[payer] += amt
-                by_pm[payer][measure] += amt
+    for split, cat, n in t.splits:
+        for payer, amount in split.items():
+            by_payer[payer] += amount * n
+            by_pm[payer][cat.measure] += amount * n
     return Totals(
         payable=fen(payable),
         by_payer={k: fen(v) for k, v in sorted(by_payer.items(), key=lambda kv: pack.treasury_rank(kv[0]))},
