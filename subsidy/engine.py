@@ -166,8 +166,9 @@ def _index(values: Sequence, index: dict) -> np.ndarray:
 
 #: the payers of a claim that pays nothing; shared, like every payers dict of a line (never mutated)
 _NO_PAYERS: dict[str, Decimal] = {}
-_CLAIM = itemgetter("claim_id", "sheet", "row", "credit_code", "category", "subject", "approved_on",
-                    "other_policy_name", "other_policy_amount", "other_policy_paid")
+_CLAIM_FIELDS = ("claim_id", "sheet", "row", "credit_code", "category", "subject", "approved_on",
+                 "other_policy_name", "other_policy_amount", "other_policy_paid")
+_CLAIM = itemgetter(*_CLAIM_FIELDS)
 _DICT = attrgetter("__dict__")
 
 
@@ -321,7 +322,9 @@ def run_notices(batch: Batch, ctx: Ctx, *, ledger_used: bool) -> list[Reason]:
     if not batch.history_given and not ledger_used:
         out.append(Reason(code="NO_HISTORY", message=ctx.pack.message("NO_HISTORY")))
     years: dict[int, int] = defaultdict(int)  # approval year → claims (申报事项 rows that could be read)
-    for day, n in Counter(map(itemgetter("approved_on"), map(_DICT, batch.claims))).items():
+    days = batch.claims.columns("approved_on")[0] if isinstance(batch.claims, Rows) \
+        else map(itemgetter("approved_on"), map(_DICT, batch.claims))
+    for day, n in Counter(days).items():
         years[day.year] += n
     in_year = ctx.year in years or any(
         1 <= ctx.year - h.recognised_on.year + 1 <= ctx.pack.hq_period for h in batch.hq_claims)
@@ -337,11 +340,8 @@ def run_notices(batch: Batch, ctx: Ctx, *, ledger_used: bool) -> list[Reason]:
 def build_claims(batch: Batch, ctx: Ctx) -> Claims:
     """Every row of the batch as a claim on its way, in the output's order (output_order)."""
     pack, cats = ctx.pack, ctx.cats
-    # each claim's fields in one C call (read one by one, a pydantic model's attributes are 4x slower than a dict's)
-    rows = list(map(_CLAIM, map(_DICT, batch.claims)))
     (ids, sheets, row_numbers, codes, cat_codes, subjects, days, other_names, other_amounts,
-     other_paids) = map(list, zip(*rows)) if rows else ([] for _ in range(10))
-    del rows
+     other_paids) = _claim_columns(batch)
     # a batch has a few dozen (category, approval day) pairs: each pair's category and amount in force, once
     facts: dict[tuple, tuple[Category, int]] = {}
     for code, day in set(zip(cat_codes, days)):
@@ -426,6 +426,15 @@ def build_claims(batch: Batch, ctx: Ctx) -> Claims:
         if why is not None:
             t.decide(i, PENDING, why)
     return t
+
+
+def _claim_columns(batch: Batch) -> list[list]:
+    """The claims' fields as columns (new lists: the engine adds the other sheets' rows to them)."""
+    if isinstance(batch.claims, Rows):  # read from a workbook: columns already
+        return list(map(list, batch.claims.columns(*_CLAIM_FIELDS)))
+    # each claim's fields in one C call (read one by one, a pydantic model's attributes are 4x slower than a dict's)
+    rows = list(map(_CLAIM, map(_DICT, batch.claims)))
+    return list(map(list, zip(*rows))) if rows else [[] for _ in _CLAIM_FIELDS]
 
 
 def output_order(ids: Sequence[str], sheets: Sequence[str], rows: Sequence[int | None]) -> list[int] | None:

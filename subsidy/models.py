@@ -258,7 +258,7 @@ class Batch(Frozen):
     """Everything read from one application workbook, already validated."""
 
     companies: tuple[Company, ...] = ()
-    claims: tuple[Claim, ...] = ()
+    claims: Many[Claim] = ()  # Rows from the reader: one column per field
     hq_claims: tuple[HqClaim, ...] = ()
     deposits: tuple[DepositRow, ...] = ()
     history: tuple[Payout, ...] = ()

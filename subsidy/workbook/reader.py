@@ -45,6 +45,7 @@ from ..models import (
     Payout,
     Reason,
     RejectedRow,
+    Rows,
     trusted,
 )
 from ..paths import read_input
@@ -143,6 +144,8 @@ def _plain_bool(v: Any) -> bool:
 
 _REQUIRED = "必填，不能为空"
 _ZERO_AMOUNT = Decimal("0.00")
+#: a claim's values in the model's order, from the general path's dict of them
+_CLAIM_VALUES = itemgetter(*Claim.model_fields)
 _UNSEEN = object()
 #: at most this many other rows are named in a duplicate message (keeps the work linear)
 _MAX_NAMED = 5
@@ -625,23 +628,25 @@ class _Reader:
         if not_read:
             notices.append(Reason(code="UNKNOWN_COLUMNS",
                                   message=f"以下列不是规定的列，未读取（见数据问题表）：{'；'.join(not_read)}"))
-        return Batch(
-            notices=tuple(notices),
-            absent_sheets=tuple(absent),
-            history_given=tables[HISTORY].present,
-            companies=tuple(companies),
-            claims=tuple(claims),
-            hq_claims=tuple(hq_claims),
-            deposits=tuple(deposits),
-            history=tuple(history),
-            rejected=tuple(rejected),
-            rejected_deposits=tuple(rejected_deposits),
-            invalid_companies=tuple(invalid),
-            unreadable_history=tuple(sorted(unreadable)),
-            issues=tuple(issues),
-            bad_rows=tuple(sorted(bad_rows, key=lambda b: (SHEETS.index(b[0]), b[1]))),
-            input_sha256=sha,
-        )
+        # built without validation: every part was read and checked field by field, and validating would turn
+        # the claims' columns (models.Rows) into 100k objects
+        return trusted(Batch, {
+            "companies": tuple(companies),
+            "claims": claims,
+            "hq_claims": tuple(hq_claims),
+            "deposits": tuple(deposits),
+            "history": tuple(history),
+            "rejected": tuple(rejected),
+            "rejected_deposits": tuple(rejected_deposits),
+            "invalid_companies": tuple(invalid),
+            "unreadable_history": tuple(sorted(unreadable)),
+            "issues": tuple(issues),
+            "bad_rows": tuple(sorted(bad_rows, key=lambda b: (SHEETS.index(b[0]), b[1]))),
+            "input_sha256": sha,
+            "notices": tuple(notices),
+            "absent_sheets": tuple(absent),
+            "history_given": tables[HISTORY].present,
+        })
 
     # ..................................................................... 企业
 
@@ -748,10 +753,12 @@ class _Reader:
 
     def read_claims(
         self, claims_table: _Table, hq_table: _Table, issues: list[Issue]
-    ) -> tuple[list[Claim], list[HqClaim], list[RejectedRow]]:
-        # each row becomes a Claim (the fast path: a plain row of a good company, judged already) or a _Pending;
-        # ``labels`` keeps the fast rows' 奖励类别 text, needed only if a duplicate 申报编号 makes one of them unusable
-        rows: list[Claim | _Pending] = []
+    ) -> tuple[Rows[Claim], list[HqClaim], list[RejectedRow]]:
+        # each row becomes a Claim's values (a tuple in the model's order: the fast path, a plain row of a good
+        # company, judged already) or a _Pending; ``labels`` keeps the fast rows' 奖励类别 text, needed only if a
+        # duplicate 申报编号 makes one of them unusable. The claims are handed on as columns (models.Rows): 100k
+        # rows make no 100k objects
+        rows: list[tuple | _Pending] = []
         labels: list[str] = []
         ids: list[str] = []  # each row's 申报编号, in the order of rows
         if claims_table.in_order is not None and not claims_table.odd:
@@ -771,25 +778,27 @@ class _Reader:
         # by row only when the set of the numbers says some number is there twice)
         twice: dict[str, list[tuple[str, int]]] = {}
         if len(set(ids)) != len(ids):
-            first: dict[str, Claim | _Pending] = {}
-            for p in rows:
-                seen = first.setdefault(p.claim_id, p)
-                if seen is not p:
-                    twice.setdefault(p.claim_id, [(seen.sheet, seen.row)]).append((p.sheet, p.row))  # type: ignore
+            first: dict[str, tuple[str, int]] = {}
+            for claim_id, p in zip(ids, rows):
+                where = (CLAIM, p[9]) if p.__class__ is tuple else (p.sheet, p.row)
+                seen = first.setdefault(claim_id, where)
+                if seen is not where:
+                    twice.setdefault(claim_id, [seen]).append(where)
             del first
         del ids
 
-        claims: list[Claim] = []
+        claims: list[tuple] = []
         hq_claims: list[HqClaim] = []
         rejected: list[RejectedRow] = []
         sheet_issues = {CLAIM: claims_table.issues[:], HQ: hq_table.issues[:]}
         for k, p in enumerate(rows):
-            same = twice.get(p.claim_id) if twice else None
-            if p.__class__ is Claim:
+            if p.__class__ is tuple:
+                same = twice.get(p[0]) if twice else None
                 if same is None:
-                    claims.append(p)  # type: ignore[arg-type]
+                    claims.append(p)
                     continue
-                p = _Pending(CLAIM, p.row, p.claim_id, p.credit_code, labels[k], p.subject, [], None)  # type: ignore
+                p = _Pending(CLAIM, p[9], p[0], p[1], labels[k], p[3], [], None)
+            same = twice.get(p.claim_id) if twice else None
             assert isinstance(p, _Pending)
             if same is not None:
                 others = _others(same, (p.sheet, p.row), with_sheet=True)
@@ -806,7 +815,7 @@ class _Reader:
             if code is None:  # a good row of a good company
                 assert p.fields is not None
                 if p.sheet == CLAIM:
-                    claims.append(trusted(Claim, p.fields))
+                    claims.append(_CLAIM_VALUES(p.fields))
                 else:
                     hq_claims.append(trusted(HqClaim, p.fields))
                 continue
@@ -825,7 +834,9 @@ class _Reader:
             )
         issues.extend(sheet_issues[CLAIM])
         issues.extend(sheet_issues[HQ])
-        return claims, hq_claims, rejected
+        names = tuple(Claim.model_fields)
+        columns = dict(zip(names, map(list, zip(*claims)))) if claims else {name: [] for name in names}
+        return Rows(Claim, columns), hq_claims, rejected
 
     def _company_problem(self, p: _Pending) -> str | None:
         """None when the row's company is a good 企业 row; else the RejectedRow code, with its issue added."""
@@ -881,9 +892,10 @@ class _Reader:
             }
         return _Pending(CLAIM, n, claim_id, code, label, subject, r.bad, fields)
 
-    def _claims_fast(self, table: _Table, out: list[Claim | _Pending], labels: list[str], ids: list[str]) -> None:
+    def _claims_fast(self, table: _Table, out: list[tuple | _Pending], labels: list[str], ids: list[str]) -> None:
         """The rows of a 申报事项 sheet without error cells: a row whose every cell is of the plain kind its column
-        expects (see "fast paths") becomes its Claim here, any other a _Pending of the general path. One loop with
+        expects (see "fast paths") becomes its Claim's values here (a tuple in the model's order), any other a
+        _Pending of the general path. One loop with
         the per-row work inlined: 100k rows pass through it."""
         pick = table.in_order
         assert pick is not None and not table.odd
@@ -921,12 +933,8 @@ class _Reader:
                     except CellError:
                         pass
                     else:
-                        append(trusted(Claim, {
-                            "claim_id": claim_id, "credit_code": credit_code, "category": found[0].code,
-                            "subject": subject, "approved_on": approved, "other_policy_name": other_name.strip(),
-                            "other_policy_amount": other_amount, "other_policy_paid": paid, "sheet": CLAIM,
-                            "row": n,
-                        }))
+                        append((claim_id, credit_code, found[0].code, subject, approved,  # Claim's fields
+                                other_name.strip(), other_amount, paid, CLAIM, n))
                         label_of(found[1])
                         id_of(claim_id)
                         continue
