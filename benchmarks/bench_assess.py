@@ -265,7 +265,7 @@ def child_peer_engine(peer_dir: str, n: int) -> dict:
     from policies import get_pack
 
     from subsidy import engine, params
-    from subsidy.models import Batch, Claim, Company, DepositRow
+    from subsidy.models import Batch, Claim, Company, DepositRow, Rows
 
     pack = get_pack()
     prm = params.defaults(pack)
@@ -280,15 +280,18 @@ def child_peer_engine(peer_dir: str, n: int) -> dict:
     k = data["claims"]
     labels = {label: pack.category_by_label(label).code for label in set(k["category"])}
     on = dt.date(YEAR, 5, 1)
-    claims = tuple(Claim.trusted(claim_id=i, credit_code=cid, category=labels[label], subject=project,
-                                 approved_on=on, row=r + 2)
-                   for r, (i, cid, project, label) in enumerate(zip(
-                       k["claim_id"], k["company_id"], k["project_id"], k["category"])))
+    # the claims as the reader hands them over: columns (models.Rows), one per field of Claim
+    m = len(k["claim_id"])
+    claims = Rows(Claim, {
+        "claim_id": list(k["claim_id"]), "credit_code": list(k["company_id"]),
+        "category": [labels[label] for label in k["category"]], "subject": list(k["project_id"]),
+        "approved_on": [on] * m, "other_policy_name": [""] * m, "other_policy_amount": [Decimal("0")] * m,
+        "other_policy_paid": [False] * m, "sheet": ["申报事项"] * m, "row": list(range(2, m + 2))})
     p = data["projects"]
     deposits = tuple(DepositRow.trusted(credit_code=cid, project=pid, settlement_amount=Decimal(amount), row=r + 2)
                      for r, (cid, pid, amount) in enumerate(zip(
                          p["company_id"], p["project_id"], p["settlement_amount"])))
-    batch = Batch(companies=companies, claims=claims, deposits=deposits)
+    batch = Batch(companies=companies, deposits=deposits).model_copy(update={"claims": claims})
     t = _clock()
     result = engine.assess(batch, year=YEAR, pack=pack, params=prm)
     return {"engine_peer_data": _since(t), "lines": len(result.lines)}

@@ -23,10 +23,11 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from itertools import islice
 from operator import attrgetter, itemgetter, lt
 from types import SimpleNamespace
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -211,8 +212,19 @@ class Ctx:
         key = (code, measure, *fields.items())  # a call site always names its fields in the same order
         r = self._reasons.get(key)
         if r is None:
-            r = self._reasons[key] = Reason.trusted(code=code, message=self.pack.message(code, measure, **fields))
+            r = self._reasons[key] = trusted(Reason, {"code": code, "message": self.formatter(code, measure)(**fields)})
         return r
+
+    _formatters: dict[tuple, Callable[..., str]] = field(default_factory=dict, init=False, repr=False)
+
+    def formatter(self, code: str, measure: int | None = None) -> Callable[..., str]:
+        """The message of ``code`` as a function of its fields (the pack's message_format when it has one)."""
+        f = self._formatters.get((code, measure))
+        if f is None:
+            make = self.pack.message_format
+            f = self._formatters[(code, measure)] = make(code, measure) if make is not None \
+                else partial(self.pack.message, code, measure)
+        return f
 
     _standard_reasons: dict[tuple, tuple[Reason]] = field(default_factory=dict, init=False, repr=False)
 
@@ -446,14 +458,44 @@ def output_order(ids: Sequence[str], sheets: Sequence[str], rows: Sequence[int |
     the natural order is the text's own order, since the runs of digits that differ have the same length; the
     natural key (a tuple per claim) is then not needed — nor any key at all when the 申报编号 already rise."""
     n = len(ids)
+    if n < 2:
+        return None
     if _one_ascii_shape(ids):
         if all(map(lt, ids, islice(ids, 1, None))):
             return None  # rising, so no two equal: already in order
         keys = list(zip(ids, sheets, (r or 0 for r in rows)))
+        order = sorted(range(n), key=keys.__getitem__)
     else:
-        keys = [(natural_key(i), s, r or 0) for i, s, r in zip(ids, sheets, rows)]
-    order = sorted(range(n), key=keys.__getitem__)
+        order = _by_shapes(ids, sheets, rows)
     return None if order == list(range(n)) else order
+
+
+def _by_shapes(ids: Sequence[str], sheets: Sequence[str], rows: Sequence[int | None]) -> list[int]:
+    """The natural order of ids of several shapes (the claims' 2024-000001 and the HQ rows' HQ-00001): within one
+    ASCII shape the text's order is the natural one, so each shape is sorted as text; when the shapes' ranges do
+    not overlap in the natural order (the usual case: each sheet numbers its rows its own way) the shapes follow one
+    another, and only their first and last ids need a natural key. Otherwise every id gets one."""
+    text = "".join(ids)
+    if text.isascii() and "\n" not in text:
+        groups: dict[bytes, list[int]] = {}
+        for i, shape in enumerate("\n".join(ids).encode("ascii").translate(_DIGITS_TO_ZERO).split(b"\n")):
+            groups.setdefault(shape, []).append(i)
+    else:
+        groups = {}
+    if groups and len(groups) <= 64:
+        runs = []
+        for members in groups.values():
+            mine = [ids[i] for i in members]
+            if not all(map(lt, mine, islice(mine, 1, None))):  # rising, so no two equal: in order already
+                members.sort(key=lambda i: (ids[i], sheets[i], rows[i] or 0))
+            runs.append(members)
+        ends = [((natural_key(ids[m[0]]), sheets[m[0]], rows[m[0]] or 0),
+                 (natural_key(ids[m[-1]]), sheets[m[-1]], rows[m[-1]] or 0), m) for m in runs]
+        ends.sort(key=itemgetter(0))
+        if all(ends[k][1] < ends[k + 1][0] for k in range(len(ends) - 1)):
+            return [i for _, _, m in ends for i in m]
+    keys = [(natural_key(i), s, r or 0) for i, s, r in zip(ids, sheets, rows)]
+    return sorted(range(len(ids)), key=keys.__getitem__)
 
 
 def _one_ascii_shape(ids: Sequence[str]) -> bool:
@@ -603,21 +645,21 @@ def step4_co_winners(t: Claims, ctx: Ctx) -> None:
         named = [(code, f"{_company_name(ctx, code, names)}（{_claimants_text(t, theirs)}）")
                  for code, theirs in sorted(others.items())]
         for code, found in others.items():
-            text = "；".join(name for other, name in named if other != code)  # the other companies
+            text = "；".join([name for other, name in named if other != code])  # the other companies
             for i in found:
                 if i.__class__ is int and alive[i]:
                     # the reason names this claim's own award and rivals: made for it
                     cat = t.category[i]
-                    decided.append((i, (_reason(ctx, "CO_WINNERS", cat.measure, label=cat.label, subject=t.subject[i],
-                                                others=text),)))
+                    decided.append((i, (trusted(Reason, {"code": "CO_WINNERS", "message": ctx.formatter(
+                        "CO_WINNERS", cat.measure)(label=cat.label, subject=t.subject[i], others=text)}),)))
     t.decide_all(decided, PENDING)
     t.co_winner[[i for i, _ in decided]] = True
 
 
 def _claimants_text(t: Claims, theirs: list[int | Payout]) -> str:
     """One co-winner's claims and payouts: "申报编号 K1、已于 2024-03-01 兑现 100,000.00 元"."""
-    if len(theirs) == 1:  # the common case: one claim
-        return _claimant(t, theirs[0])[1]
+    if len(theirs) == 1 and theirs[0].__class__ is int:  # the common case: one claim
+        return f"申报编号 {t.claim_id[theirs[0]]}"
     return "、".join(where for _, where in sorted(_claimant(t, x) for x in theirs))
 
 
@@ -646,7 +688,7 @@ def _company_name(ctx: Ctx, code: str, names: dict[str, str] | None = None) -> s
 def _reason(ctx: Ctx, code: str, measure: int | None = None, **fields) -> Reason:
     """A reason made for one claim or group (its message names them: Ctx.msg's sharing would find nothing to
     share)."""
-    return trusted(Reason, {"code": code, "message": ctx.pack.message(code, measure, **fields)})
+    return trusted(Reason, {"code": code, "message": ctx.formatter(code, measure)(**fields)})
 
 
 def step5_tiers(t: Claims, ctx: Ctx) -> None:
@@ -802,7 +844,7 @@ def step8_cap(t: Claims, ctx: Ctx) -> dict[str, bool]:
                    payouts=f"（{payouts_text(earlier)}）" if earlier else "", cap=yuan_text(headroom), method=method)
         # the claims of one company differ only in their amount: the message is written once, the amount left open
         # (a character no text of the company, its payouts or the pack can hold: U+FFFF is no XML character)
-        open_message = ctx.pack.message("CAP_REDUCED", **why, amount=_OPEN)
+        open_message = ctx.formatter("CAP_REDUCED")(**why, amount=_OPEN)
         if open_message.count(_OPEN) != 1 or any(_OPEN in str(v) for v in why.values()):  # pragma: no cover
             open_message = None
         for i, share, e in zip(group, shares, ents):

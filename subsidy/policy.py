@@ -194,6 +194,9 @@ class PolicyPack:
     hq_qualifications: tuple[str, ...] = ()
     #: how many reward years the computed (HQ) reward runs from its recognition year
     hq_period: int = 5
+    #: optional: ``message_format(code, measure)`` is ``message`` of that code and measure as a function of the
+    #: fields alone (the engine writes one message for thousands of claims: the template is looked up once)
+    message_format: Callable[[str, int | None], Callable[..., str]] | None = None
 
     _by_code: dict[str, Category] = field(init=False, repr=False, compare=False)
     _by_label: dict[str, Category] = field(init=False, repr=False, compare=False)

@@ -15,6 +15,11 @@ _IDS = st.one_of(
     # mixed widths, prefixes, non-ASCII digits and letters: the natural key decides
     st.lists(st.text(alphabet="AK-09１٣甲 ", min_size=0, max_size=6), max_size=30),
     st.lists(st.integers(0, 1200).map(str), max_size=30),
+    # ASCII of several shapes whose natural ranges overlap (A1B, A10, B-1, 9): the shapes cannot simply follow
+    st.lists(st.text(alphabet="AB-019", max_size=4), max_size=30),
+    # two sheets' own numbering: the shapes follow one another (2024-000001 …, HQ-00001 …)
+    st.lists(st.one_of(st.integers(1, 999).map(lambda n: f"2024-{n:06d}"), st.integers(1, 99).map(lambda n: f"HQ-{n:05d}")),
+             max_size=30),
 )
 
 

@@ -6,7 +6,9 @@ Amounts, rates and dates are in parameters.yaml (dated, with the article on ever
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from pathlib import Path
+from typing import Callable
 
 from subsidy.policy import MeasureInfo, PolicyPack, categories_from_yaml, load_yaml
 
@@ -38,6 +40,13 @@ def message(code: str, measure: int | None = None, /, **fields) -> str:
     template = _MESSAGES.get((code, measure)) or _MESSAGES.get(code) or code
     fields.setdefault("article", f"第{measure}条" if measure else "通用条款")
     return template.format(**fields)
+
+
+def message_format(code: str, measure: int | None = None, /) -> Callable[..., str]:
+    """``message(code, measure, **fields)`` as ``message_format(code, measure)(**fields)``: the template and the
+    article looked up once (an article among the fields still wins, as in ``message``)."""
+    template = _MESSAGES.get((code, measure)) or _MESSAGES.get(code) or code
+    return partial(template.format, article=f"第{measure}条" if measure else "通用条款")
 
 
 def _measures() -> tuple[MeasureInfo, ...]:
@@ -81,5 +90,6 @@ PACK = PolicyPack(
     deposit_rule=m18_quality_deposit.deposit_rule,
     hq_qualifies=m05_hq_relocation.hq_qualifies,
     message=message,
+    message_format=message_format,
     clawback_reasons=general.clawback_reasons,
 )
