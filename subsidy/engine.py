@@ -24,7 +24,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
-from itertools import islice
+from itertools import count, islice
 from operator import attrgetter, itemgetter, lt
 from types import SimpleNamespace
 from typing import Callable, Iterable, Sequence
@@ -399,8 +399,15 @@ def build_claims(batch: Batch, ctx: Ctx) -> Claims:
     known = ctx._subjects
     for s in set(subjects).difference(known):
         known[s] = norm_subject(s)
-    subject_ix = {s: ctx.subjects.setdefault(known[s], len(ctx.subjects)) for s in set(subjects)}
+    distinct = list(set(subjects))
+    keys = list(map(known.__getitem__, distinct))
+    new = dict.fromkeys(keys)
+    for k in ctx.subjects:
+        new.pop(k, None)
+    ctx.subjects.update(zip(new, count(len(ctx.subjects))))
+    subject_ix = dict(zip(distinct, map(ctx.subjects.__getitem__, keys)))
     numbers["subject_ix"] = list(map(subject_ix.__getitem__, subjects))
+    del distinct, keys, new
     ordinals = {d: d.toordinal() for d in set(days) if d is not None}
     ordinals[None] = 0
     numbers["day"] = list(map(ordinals.__getitem__, days))
@@ -421,7 +428,12 @@ def build_claims(batch: Batch, ctx: Ctx) -> Claims:
     # the company's own str object stands for its code: every later grouping hashes and compares one object
     own = {code: code for code in ctx.companies}
     t.credit_code = pick(list(map(own.get, codes, codes)))
-    waiting = pick(waiting) if batch.rejected else ()
+    # the rows that could not be read (they come last in the input's order), where they stand in the output's
+    waiting = [(k, why) for k, why in enumerate(waiting[len(cat_codes):], len(cat_codes)) if why is not None]
+    if waiting and order is not None:
+        place = np.empty(n, np.int64)
+        place[permute] = np.arange(n)
+        waiting = [(int(place[k]), why) for k, why in waiting]
     del ids, sheets, row_numbers, categories, labels, subjects, days, hq_decisions, hq_facts, other_names, \
         other_amounts, other_paids, codes, standards, numbers
     t.item = np.where(cats.by_subject[t.cat], t.subject_ix, 0)
@@ -434,9 +446,7 @@ def build_claims(batch: Batch, ctx: Ctx) -> Claims:
     t.reasons = [()] * n
     t.payers = [_NO_PAYERS] * n
     t.co_winner = np.zeros(n, bool)
-    for i, why in enumerate(waiting):  # a row that could not be read waits (SPEC 2.2 step 1)
-        if why is not None:
-            t.decide(i, PENDING, why)
+    t.decide_all(((i, (why,)) for i, why in waiting), PENDING)  # a row that could not be read waits (step 1)
     return t
 
 
@@ -477,17 +487,20 @@ def _by_shapes(ids: Sequence[str], sheets: Sequence[str], rows: Sequence[int | N
     another, and only their first and last ids need a natural key. Otherwise every id gets one."""
     text = "".join(ids)
     if text.isascii() and "\n" not in text:
-        groups: dict[bytes, list[int]] = {}
-        for i, shape in enumerate("\n".join(ids).encode("ascii").translate(_DIGITS_TO_ZERO).split(b"\n")):
-            groups.setdefault(shape, []).append(i)
+        shapes = "\n".join(ids).encode("ascii").translate(_DIGITS_TO_ZERO).split(b"\n")
+        kinds = Counter(shapes)
     else:
-        groups = {}
-    if groups and len(groups) <= 64:
+        kinds = Counter()
+    if 0 < len(kinds) <= 8:
         runs = []
-        for members in groups.values():
+        for kind in kinds:
+            members = [i for i, shape in enumerate(shapes) if shape == kind]
             mine = [ids[i] for i in members]
             if not all(map(lt, mine, islice(mine, 1, None))):  # rising, so no two equal: in order already
-                members.sort(key=lambda i: (ids[i], sheets[i], rows[i] or 0))
+                if len(set(mine)) == len(mine):  # no two equal: the id alone orders them
+                    members.sort(key=ids.__getitem__)
+                else:
+                    members.sort(key=lambda i: (ids[i], sheets[i], rows[i] or 0))
             runs.append(members)
         ends = [((natural_key(ids[m[0]]), sheets[m[0]], rows[m[0]] or 0),
                  (natural_key(ids[m[-1]]), sheets[m[-1]], rows[m[-1]] or 0), m) for m in runs]
