@@ -624,8 +624,10 @@ def step4_co_winners(t: Claims, ctx: Ctx) -> None:
     award = t.cat[items] * len(ctx.subjects) + t.subject_ix[items]  # (category, subject): one award
     # the awards claimed by two companies or more: more than one (award, company) pair
     firms = len(ctx.firms)
-    shared, count = np.unique(np.unique(award * firms + t.firm[items]) // firms, return_counts=True)
-    claimants: dict[int, dict[str, list]] = {int(a): {} for a in shared[count > 1].tolist()}
+    awards = np.unique(award * firms + t.firm[items]) // firms  # one entry per (award, company), sorted
+    first_of_run = np.concatenate(([True], awards[1:] != awards[:-1])) if len(awards) else np.zeros(0, bool)
+    again = np.concatenate((~first_of_run[1:], [False])) & first_of_run  # an award whose next entry is the same
+    claimants: dict[int, dict[str, list]] = {a: {} for a in awards[again].tolist()}
     per_item = {c.code for c in ctx.pack.categories if _per_item(c)}
     history = [(p, (p.category, ctx.subject_key(p.subject))) for p in ctx.history if p.category in per_item]
     if history:
@@ -652,19 +654,27 @@ def step4_co_winners(t: Claims, ctx: Ctx) -> None:
             by_company.setdefault(p.credit_code, []).append(p)
     names: dict[str, str] = {}
     alive = (t.status == ALIVE).tolist()
+    claim_id, category, subject = t.claim_id, t.category, t.subject
     decided = []
     for others in claimants.values():
         # each company of the award with its claims and payouts, in a fixed order whatever the rows' order
-        named = [(code, f"{_company_name(ctx, code, names)}（{_claimants_text(t, theirs)}）")
-                 for code, theirs in sorted(others.items())]
+        named = []
+        for code, theirs in sorted(others.items()):
+            name = names.get(code) or _company_name(ctx, code, names)
+            where = f"申报编号 {claim_id[theirs[0]]}" if len(theirs) == 1 and theirs[0].__class__ is int \
+                else _claimants_text(t, theirs)  # the common case first: one claim
+            named.append((code, f"{name}（{where}）"))
         for code, found in others.items():
-            text = "；".join([name for other, name in named if other != code])  # the other companies
+            if len(named) == 2:  # the common case: one other company
+                text = named[1][1] if named[0][0] == code else named[0][1]
+            else:
+                text = "；".join([name for other, name in named if other != code])  # the other companies
             for i in found:
                 if i.__class__ is int and alive[i]:
                     # the reason names this claim's own award and rivals: made for it
-                    cat = t.category[i]
+                    cat = category[i]
                     decided.append((i, (trusted(Reason, {"code": "CO_WINNERS", "message": ctx.formatter(
-                        "CO_WINNERS", cat.measure)(label=cat.label, subject=t.subject[i], others=text)}),)))
+                        "CO_WINNERS", cat.measure)(label=cat.label, subject=subject[i], others=text)}),)))
     t.decide_all(decided, PENDING)
     t.co_winner[[i for i, _ in decided]] = True
 
@@ -837,7 +847,7 @@ def step8_cap(t: Claims, ctx: Ctx) -> dict[str, bool]:
     mine = np.flatnonzero(alive_money & np.isin(t.firm, list(over)))
     mine = mine[np.argsort(t.firm[mine], kind="stable")]  # grouped by company, each group in the output's order
     firm, mine = t.firm[mine].tolist(), mine.tolist()
-    entitlement = t.entitlement.tolist()
+    entitlement, reasons = t.entitlement.tolist(), t.reasons
     shared = []  # (claim, its share) where the cap takes something
     start = 0
     while start < len(mine):
@@ -863,9 +873,9 @@ def step8_cap(t: Claims, ctx: Ctx) -> dict[str, bool]:
         for i, share, e in zip(group, shares, ents):
             if share < e:
                 shared.append((i, share))
-                amount = yuan_text(from_fen_int(share))
-                t.note(i, trusted(Reason, {"code": "CAP_REDUCED", "message": open_message.replace(_OPEN, amount)})
-                       if open_message is not None else _reason(ctx, "CAP_REDUCED", **why, amount=amount))
+                amount = f"{share // 100:,}.{share % 100:02d}"  # yuan_text of the share, from its integer fen
+                reasons[i] += (trusted(Reason, {"code": "CAP_REDUCED", "message": open_message.replace(_OPEN, amount)})
+                               if open_message is not None else _reason(ctx, "CAP_REDUCED", **why, amount=amount)),
     if shared:
         idx, share = zip(*shared)
         t.payable[list(idx)] = share
