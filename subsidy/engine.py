@@ -8,14 +8,16 @@ status yet); when it decides a claim it sets the status and leaves a reason (cod
 article). The engine knows no Excel and no article of any city: the policy pack supplies categories, amounts,
 preconditions, the HQ formula, the deposit rate and the wording of messages.
 
-Speed (see README "Speed and memory"): the claims are a table of columns (:class:`Claims`: one list per fact, claim
-``i`` the i-th of the output's order), not an object per claim. Each fact is looked up once per distinct value
-(a category and its amount per approval day, a subject's normalised key, a company); equal things are computed
-once and shared — reasons (:meth:`Ctx.msg`), the treasuries' split of an amount (:meth:`Ctx.payers`); a step
-finds the few claims a rule touches with whole-column operations (the claims whose key another claim shares:
-:func:`_firsts`) and decides them by index. The result's lines are the columns themselves (``models.Rows``): the
-schedule and the JSON read them as columns, any other reader gets one frozen line at a time. None of it changes a
-rule: each step still reads as the article it applies.
+Speed (see README "Speed and memory"): the claims are a table of columns (:class:`Claims`: claim ``i`` is the
+i-th of the output's order in every column), not an object per claim. What a rule compares is a number in an
+integer array (numpy) — a category, a company, a normalised subject, an approval day, the (company, category,
+subject) a reward is claimed for — and money is integer fen, exact; each fact is looked up once per distinct value.
+A step asks its question of every claim at once (the claims whose key another claim shares: :func:`_shared`) and
+decides the few it touches by index (:meth:`Claims.decide_all`); equal things are computed once and shared —
+reasons (:meth:`Ctx.msg`), a message's template (:meth:`Ctx.formatter`), the treasuries' split of an amount. The
+result's lines are the columns themselves (``models.Rows``): the schedule and the JSON read them as columns, any
+other reader gets one frozen line at a time. None of it changes a rule: each step still reads as the article it
+applies, and the article is still quoted above it.
 """
 from __future__ import annotations
 

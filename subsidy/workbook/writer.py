@@ -456,11 +456,16 @@ class _Sheet:
             for row in rows:
                 self.append(row)
             return
+        self._extend(list(zip(*rows)), rows)
+
+    def _extend(self, columns: Sequence[Sequence[Any]], rows: Sequence[Sequence[Any]] | None = None) -> None:
+        """extend of the rows whose columns are ``columns`` (``rows``: the same rows, when the caller has them)."""
+        n = len(columns[0])
         first = self.row_idx + 1
-        refs = [f'{r}"' for r in range(first, first + len(rows))]
+        refs = [f'{r}"' for r in range(first, first + n)]
         cells: list[list[str]] = []
         widths: list[list[int]] = []
-        for col, cap, memo, values in zip(_COLUMNS, self.caps, self._memos, zip(*rows)):
+        for col, cap, memo, values in zip(_COLUMNS, self.caps, self._memos, columns):
             kinds = set(map(type, values))
             if kinds <= _RENDERED:
                 cells.append([f'<c r="{col}{ref}{v}' if v else "" for ref, v in zip(refs, values)])
@@ -469,11 +474,11 @@ class _Sheet:
                 cells.append(pieces)
                 widths.append(lines)
             else:
-                for row in rows:
+                for row in rows if rows is not None else map(list, zip(*columns)):
                     self.append(row)
                 return
-        self.row_idx += len(rows)
-        lines = map(max, zip(*widths)) if widths else (1 for _ in rows)
+        self.row_idx += n
+        lines = map(max, zip(*widths)) if widths else (1 for _ in range(n))
         tags = [f'<row r="{r}">' if n == 1 else f'<row r="{r}"{_height(n)}>'
                 for r, n in zip(range(first, self.row_idx + 1), lines)]
         out = self._rows
@@ -489,6 +494,16 @@ class _Sheet:
         rows = iter(rows)
         while batch := list(islice(rows, _BATCH)):
             self.extend(batch)
+
+    def extend_columns(self, n: int, columns: Callable[[int, int], Sequence[Sequence[Any]]],
+                       done: Callable[[int], None] = lambda k: None) -> None:
+        """extend_all of ``n`` rows given by their columns — ``columns(start, end)``: the columns of rows
+        start … end-1 — _BATCH rows at a time (the same batches, so the same bytes) without making the rows;
+        ``done(k)`` after each batch of k rows."""
+        for start in range(0, n, _BATCH):
+            batch = columns(start, min(start + _BATCH, n))
+            self._extend(batch)
+            done(len(batch[0]))
 
     def _texts(self, col: str, cap: float, memo: _Memo, values: Sequence[str], refs: list[str],
                first: int) -> tuple[list[str], list[int]]:
@@ -687,32 +702,46 @@ def _lines(book: _Book, result: Result) -> None:
     widths[9] = int(WIDE_LAYOUT.usable_width() - sum(widths))  # 原因 takes the rest of the page
     c = book.sheet("奖励明细", widths, headers, len(result.lines), layout=WIDE_LAYOUT)
     money, moneys = c.money, c._moneys
-    label_of = STATUS_LABELS.get
-    step = 1000
-    # many lines share their payers (the engine's shared objects): each is joined into text once
+    (claim_id, credit_code, company_name, category_label, article, subject, standard, payable, status, reasons,
+     payers, sheet, row) = columns
+    # the cells column by column; many lines share their reasons and their payers (the engine's shared objects):
+    # each is joined into text once
+    reason_text: dict[int, tuple[tuple, str]] = {}
     payers_text: dict[int, tuple[dict, str]] = {}
 
-    def rows():
-        for i, (claim_id, credit_code, company_name, category_label, article, subject, standard, payable, status,
-                reasons, payers, sheet, row) in enumerate(zip(*columns), 1):
-            if i % step == 0:
-                book.advance(step)
-            reason = reasons[0].message if len(reasons) == 1 else "；".join([r.message for r in reasons])
-            if payers:
-                paid = payers_text.get(id(payers))
-                if paid is None or paid[0] is not payers:
-                    paid = payers_text[id(payers)] = (payers, _payers_text(payers))
-                payer = paid[1]
-            else:
-                payer = ""
-            yield [
-                claim_id, credit_code, company_name, category_label, article, subject,
-                moneys.get(standard) or money(standard), moneys.get(payable) or money(payable),
-                label_of(status, status), reason, payer, sheet if row is None else f"{sheet}:{row}",  # _source
-            ]
+    def why(reasons: tuple) -> str:
+        found = reason_text.get(id(reasons))
+        if found is None or found[0] is not reasons:
+            found = reason_text[id(reasons)] = (reasons, reasons[0].message if len(reasons) == 1
+                                                else "；".join([r.message for r in reasons]))
+        return found[1]
 
-    c.extend_all(rows())
-    book.advance(len(result.lines) % step)
+    def paid(payers: dict) -> str:
+        if not payers:
+            return ""
+        found = payers_text.get(id(payers))
+        if found is None or found[0] is not payers:
+            found = payers_text[id(payers)] = (payers, _payers_text(payers))
+        return found[1]
+
+    def cells(a: int, b: int) -> list[Sequence]:
+        return [
+            claim_id[a:b], credit_code[a:b], company_name[a:b], category_label[a:b], article[a:b], subject[a:b],
+            [moneys.get(x) or money(x) for x in standard[a:b]], [moneys.get(x) or money(x) for x in payable[a:b]],
+            list(map(STATUS_LABELS.get, status[a:b], status[a:b])), list(map(why, reasons[a:b])),
+            list(map(paid, payers[a:b])), [s if r is None else f"{s}:{r}" for s, r in zip(sheet[a:b], row[a:b])],
+        ]  # the last: _source
+
+    step, counted = 1000, [0]  # progress by the thousand lines
+
+    def done(k: int) -> None:
+        counted[0] += k
+        while counted[0] >= step:
+            book.advance(step)
+            counted[0] -= step
+
+    c.extend_columns(len(claim_id), cells, done)
+    book.advance(counted[0])
 
 
 #: the fields of a line the schedule shows, read as columns (the engine's lines are columns: models.Rows)
