@@ -94,6 +94,25 @@ class Categories:
         self.tiered = column(lambda c: bool(c.family) and not c.honour_only)
         self.family = column(lambda c: families[c.family or c.code], np.int64)
         self.tier = column(lambda c: c.tier, np.int64)
+        #: a category with a fixed amount → (the ordinal day each dated entry of parameters.yaml takes effect,
+        #: its amount in integer fen)
+        self.amounts = {k: (np.array([e[0].toordinal() for e in c.amount.entries], np.int64),
+                            np.array([to_fen_int(fen(e[1])) for e in c.amount.entries], np.int64))
+                        for k, c in enumerate(real) if c.amount and not c.computed}
+
+    def standard(self, cat: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(the dated entry in force on each day — the last that took effect by then, or the first before any —,
+        its amount in integer fen) for claims of categories ``cat`` approved on ``day`` (ordinals); -1 and 0 for a
+        category without a fixed amount (Category.standard_amount, DatedValue.entry)."""
+        entry = np.full(len(cat), -1, np.int64)
+        amount = np.zeros(len(cat), np.int64)
+        for k, (starts, fens) in self.amounts.items():
+            mine = np.flatnonzero(cat == k)
+            if len(mine):
+                e = np.maximum(np.searchsorted(starts, day[mine], side="right") - 1, 0)
+                entry[mine] = e
+                amount[mine] = fens[e]
+        return entry, amount
 
 
 class Claims:
@@ -107,15 +126,16 @@ class Claims:
 
     __slots__ = ("claim_id", "sheet", "row", "credit_code", "category", "category_label", "subject", "approved_on",
                  "company", "hq_decision", "hq_facts", "other_name", "other_amount", "other_paid",
-                 "cat", "firm", "subject_ix", "item", "day", "claim_key", "family_key", "monetary",
+                 "cat", "firm", "subject_ix", "item", "day", "entry", "claim_key", "family_key", "monetary",
                  "standard", "entitlement", "payable", "status", "reasons", "payers", "co_winner", "splits")
 
     #: cat: the category's index (Categories); firm: the company's (Ctx.firms); subject_ix: the normalised subject's
     #: (SPEC 2.1: NFKC, no white space; Ctx.subjects); item: what tells two claims of one category apart — the
     #: subject for a reward per project or subject, nothing (0, the empty subject) for one per company or year;
-    #: day: the approval day's ordinal (0: none); claim_key (company, category, item): the same reward claimed twice
-    #: (step 4); family_key (company, family, item): tiers compete within it (steps 5 and 6); co_winner: waiting for
-    #: the bureau as a co-winner (step 4); splits: (treasuries' split, category, claims) per split step 9 made.
+    #: day: the approval day's ordinal (0: none); entry: the dated amount in force on it (Categories.standard);
+    #: claim_key (company, category, item): the same reward claimed twice (step 4); family_key (company, family,
+    #: item): tiers compete within it (steps 5 and 6); co_winner: waiting for the bureau as a co-winner (step 4);
+    #: splits: (treasuries' split, category, claims) per split step 9 made.
 
     def __len__(self) -> int:
         return len(self.claim_id)
@@ -242,17 +262,6 @@ class Ctx:
             r = self._standard_reasons[(cat.code, day)] = (one,)
         return r
 
-    _standards: dict[str, dict[dt.date, Decimal]] = field(default_factory=lambda: defaultdict(dict), init=False,
-                                                          repr=False)
-
-    def standard(self, cat: Category, day: dt.date) -> Decimal:
-        """The category's amount in force on ``day`` (dated YAML), looked up once per category and day."""
-        by_day = self._standards[cat.code]
-        amount = by_day.get(day)
-        if amount is None:
-            amount = by_day[day] = fen(cat.standard_amount(day))
-        return amount
-
     _payers: dict[tuple, dict[str, Decimal]] = field(default_factory=dict, init=False, repr=False)
 
     def payers(self, amount: Decimal, cat: Category, region: str) -> dict[str, Decimal]:
@@ -356,17 +365,14 @@ def build_claims(batch: Batch, ctx: Ctx) -> Claims:
     pack, cats = ctx.pack, ctx.cats
     (ids, sheets, row_numbers, codes, cat_codes, subjects, days, other_names, other_amounts,
      other_paids) = _claim_columns(batch)
-    # a batch has a few dozen (category, approval day) pairs: each pair's category and amount in force, once
-    facts: dict[tuple, tuple[Category, int]] = {}
-    for code, day in set(zip(cat_codes, days)):
-        cat = pack.category(code)
-        facts[(code, day)] = (cat, to_fen_int(ctx.standard(cat, day)))
-    fact = list(map(facts.__getitem__, zip(cat_codes, days)))
-    categories: list[Category | None] = list(map(itemgetter(0), fact))
-    standards: list[int] = list(map(itemgetter(1), fact))
-    del fact
+    # each claim's category: its number, then the category itself (a KeyError names a code the pack lacks)
+    index = dict(cats.index)
+    index[None] = cats.none
+    cat_numbers = list(map(index.__getitem__, cat_codes))
+    categories: list[Category | None] = list(map(cats.of.__getitem__, cat_numbers))
     labels = list(map(attrgetter("label"), categories))
     n = len(ids)
+    standards: list[int] = [0] * n  # the regular rows' amounts: below, all at once
     hq_decisions: list[HqDecision | None] = [None] * n
     hq_facts: list[HqFacts | None] = [None] * n
     waiting: list[Reason | None] = [None] * n
@@ -394,9 +400,7 @@ def build_claims(batch: Batch, ctx: Ctx) -> Claims:
             column.append(value)
     del columns
     # what the rules compare, as integer arrays: one number per distinct value, each value looked up once
-    index = dict(cats.index)
-    index[None] = cats.none
-    numbers = {"cat": [*map(index.__getitem__, cat_codes), *(index[c.code if c else None] for c in categories[len(cat_codes):])],
+    numbers = {"cat": [*cat_numbers, *(index[c.code if c else None] for c in categories[len(cat_codes):])],
                "firm": _index(codes, ctx.firms)}
     known = ctx._subjects
     for s in set(subjects).difference(known):
@@ -413,7 +417,11 @@ def build_claims(batch: Batch, ctx: Ctx) -> Claims:
     ordinals = {d: d.toordinal() for d in set(days) if d is not None}
     ordinals[None] = 0
     numbers["day"] = list(map(ordinals.__getitem__, days))
-    numbers["standard"] = standards
+    # the amount in force on the approval day (the rows read from 申报事项; the other sheets' rows have theirs)
+    regular = len(cat_codes)
+    entry, standard = cats.standard(np.array(cat_numbers, np.int64), np.array(numbers["day"][:regular], np.int64))
+    numbers["entry"] = [*entry.tolist(), *[-1] * (len(ids) - regular)]
+    numbers["standard"] = [*standard.tolist(), *standards[regular:]]
     # the output's order, fixed before any rule runs
     n = len(ids)
     order = output_order(ids, sheets, row_numbers)
@@ -565,10 +573,10 @@ def step3_dates(t: Claims, ctx: Ctx) -> None:
     valid = (t.day >= start.toordinal()) & (t.day <= end.toordinal())
     in_year = (t.day >= dt.date(year, 1, 1).toordinal()) & (t.day <= dt.date(year, 12, 31).toordinal())
     # the claims that pass: the amount's reference in force on the approval day is their first reason
-    # (one reason per category and day: the claims of one category approved on one day share it)
+    # (one reason per category and dated entry: the claims approved while one entry was in force share it)
     passing = np.flatnonzero(regular & valid & in_year & t.monetary)
-    _, first, inverse = np.unique(t.cat[passing] * (t.day.max(initial=0) + 1) + t.day[passing], return_index=True,
-                                  return_inverse=True)
+    _, first, inverse = np.unique(t.cat[passing] * (t.entry.max(initial=0) + 2) + t.entry[passing] + 1,
+                                  return_index=True, return_inverse=True)
     shared = [ctx.standard_reasons(t.category[i], t.approved_on[i]) for i in passing[first].tolist()]
     reasons = t.reasons
     for i, k in zip(passing.tolist(), inverse.tolist()):
