@@ -193,6 +193,7 @@ _CLAIM_FIELDS = ("claim_id", "sheet", "row", "credit_code", "category", "subject
                  "other_policy_name", "other_policy_amount", "other_policy_paid")
 _CLAIM = itemgetter(*_CLAIM_FIELDS)
 _DICT = attrgetter("__dict__")
+_NAME = attrgetter("name")
 
 
 @dataclass
@@ -732,10 +733,10 @@ def step5_tiers(t: Claims, ctx: Ctx) -> None:
     cats = ctx.cats
     alive = t.status == ALIVE
     competing = np.flatnonzero((alive | t.co_winner) & cats.tiered[t.cat])
-    alive, tier_of = alive.tolist(), cats.tier.tolist()
+    alive, tier_of = alive.tolist(), cats.tier[t.cat].tolist()
     decided = []
     for group in _shared(t.family_key, competing):
-        tier = [tier_of[c] for c in t.cat[group].tolist()]
+        tier = [tier_of[i] for i in group]
         best = max(tier)
         top = group[tier.index(best)]  # the first claim of the highest tier
         waiting = "（同一奖项另有企业申报，待住建局认定）" if not alive[top] else ""
@@ -1031,9 +1032,9 @@ def paid_in_year(ctx: Ctx, code: str) -> Decimal:
 
 def _yuan(fens: np.ndarray) -> list[Decimal]:
     """Integer fen → Decimal yuan to the fen, each distinct amount converted once."""
-    values, inverse = np.unique(fens, return_inverse=True)
-    yuan = [from_fen_int(v) for v in values.tolist()]
-    return list(map(yuan.__getitem__, inverse.tolist()))
+    fens = fens.tolist()
+    yuan = {v: from_fen_int(v) for v in set(fens)}
+    return list(map(yuan.__getitem__, fens))
 
 
 def to_lines(t: Claims, ctx: Ctx) -> Rows[Line]:
@@ -1041,11 +1042,8 @@ def to_lines(t: Claims, ctx: Ctx) -> Rows[Line]:
     cat = t.cat.tolist()
     codes, measures, articles = zip(*((c.code, c.measure, c.article) if c is not None else ("", None, "")
                                       for c in ctx.cats.of))
-    names = [""] * len(ctx.firms)
-    for code, k in ctx.firms.items():
-        company = ctx.companies.get(code)
-        if company is not None:
-            names[k] = company.name
+    # the companies of 企业 are the first numbers (Ctx.firms), the codes no 企业 row has the others
+    names = [*map(_NAME, ctx.companies.values()), *[""] * (len(ctx.firms) - len(ctx.companies))]
     return Rows(Line, {
         "claim_id": t.claim_id, "sheet": t.sheet, "row": t.row, "credit_code": t.credit_code,
         "company_name": list(map(names.__getitem__, t.firm.tolist())),
@@ -1072,13 +1070,14 @@ def company_summaries(batch: Batch, t: Claims, capped: dict[str, bool], ctx: Ctx
     # one column per field of CompanySummary (models.Rows): the companies of 企业, then the codes that could not be
     # read (valid=False)
     firms = batch.companies
-    codes = [c.credit_code for c in firms]
+    codes = list(map(attrgetter("credit_code"), firms))
     mine = [ctx.firms[code] for code in codes]
     requested, entitled, payable = (_yuan(s[mine]) for s in sums)
     failures = ctx.failures
     columns = {
-        "credit_code": codes, "company_name": [c.name for c in firms], "region": [c.region for c in firms],
-        "valid": [True] * len(firms), "local_retained_tax": [c.local_retained_tax for c in firms],
+        "credit_code": codes, "company_name": list(map(_NAME, firms)),
+        "region": list(map(attrgetter("region"), firms)),
+        "valid": [True] * len(firms), "local_retained_tax": list(map(attrgetter("local_retained_tax"), firms)),
         "paid_in_year": [paid.get(c, ZERO) for c in codes],
         "requested": requested, "entitled": entitled, "payable": payable,
         "capped": [capped.get(c, False) for c in codes],
