@@ -592,33 +592,37 @@ def step3_dates(t: Claims, ctx: Ctx) -> None:
         t.decide(i, INELIGIBLE, *fails)
 
 
-def _shared(keys: np.ndarray, idx: np.ndarray) -> list[list[int]]:
-    """The claims of ``idx`` whose key (``keys[idx]``) another of them shares, one group per key, each group in the
-    output's order (its first claim first)."""
+def _shared(keys: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The claims of ``idx`` whose key (``keys[idx]``) another of them shares: (members, starts) — the members
+    grouped by key, each group in the output's order (its first claim first), and where each group starts."""
+    none = (np.zeros(0, np.int64), np.zeros(0, np.int64))
     if len(idx) < 2:
-        return []
+        return none
     k = keys[idx]
     order = np.argsort(k, kind="stable")  # stable: within a key, the output's order
     k = k[order]
-    start = np.flatnonzero(np.concatenate(([True], k[1:] != k[:-1])))
-    size = np.diff(np.append(start, len(k)))
-    many = size > 1
+    new = np.concatenate(([True], k[1:] != k[:-1]))
+    group = np.cumsum(new) - 1
+    many = np.bincount(group)[group] > 1
     if not many.any():
-        return []  # the common case: every key once
-    members = idx[order].tolist()
-    return [members[s:s + z] for s, z in zip(start[many].tolist(), size[many].tolist())]
+        return none  # the common case: every key once
+    members, group = idx[order][many], group[many]
+    return members, np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1])))
 
 
 def step4_duplicates(t: Claims, ctx: Ctx) -> None:
     """SPEC 2.2 step 4: the same company, category and normalised subject twice: the first 申报编号 stands.
     For a one-time reward keyed by company (资质, 基地, 技术中心, 总部迁入 per year) the subject does not tell two
     claims apart: a second claim of the same category is the same reward claimed twice."""
-    decided = []
-    for group in _shared(t.claim_key, np.flatnonzero(t.status == ALIVE)):
-        # one key: one category, so one reason for every later claim of the group
-        why = (_reason(ctx, "DUPLICATE_CLAIM", t.category[group[0]].measure, first=t.claim_id[group[0]]),)
-        decided.extend((i, why) for i in group[1:])
-    t.decide_all(decided, INELIGIBLE)
+    members, starts = _shared(t.claim_key, np.flatnonzero(t.status == ALIVE))
+    if len(members):
+        # one key: one category, so one reason for every later claim of the group, naming the first
+        first = members[starts].tolist()
+        why = [(_reason(ctx, "DUPLICATE_CLAIM", t.category[i].measure, first=t.claim_id[i]),) for i in first]
+        group = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(members))))
+        later = np.ones(len(members), bool)
+        later[starts] = False
+        t.decide_all(zip(members[later].tolist(), map(why.__getitem__, group[later].tolist())), INELIGIBLE)
     step4_co_winners(t, ctx)
 
 
@@ -733,17 +737,23 @@ def step5_tiers(t: Claims, ctx: Ctx) -> None:
     cats = ctx.cats
     alive = t.status == ALIVE
     competing = np.flatnonzero((alive | t.co_winner) & cats.tiered[t.cat])
-    alive, tier_of = alive.tolist(), cats.tier[t.cat].tolist()
-    decided = []
-    for group in _shared(t.family_key, competing):
-        tier = [tier_of[i] for i in group]
-        best = max(tier)
-        top = group[tier.index(best)]  # the first claim of the highest tier
-        waiting = "（同一奖项另有企业申报，待住建局认定）" if not alive[top] else ""
-        higher = f"本批已申报{t.category[top].label}，申报编号 {t.claim_id[top]}{waiting}"
-        decided.extend((i, (_reason(ctx, "SUPERSEDED_BY_HIGHER", t.category[i].measure, higher=higher),))
-                       for i, tier_i in zip(group, tier) if tier_i < best and alive[i])
-    t.decide_all(decided, INELIGIBLE)
+    members, starts = _shared(t.family_key, competing)
+    if len(members):
+        tier = cats.tier[t.cat[members]]
+        size = np.diff(np.append(starts, len(members)))
+        best = np.repeat(np.maximum.reduceat(tier, starts), size)  # the highest tier claimed in each group
+        group = np.repeat(np.arange(len(starts)), size)
+        # the first claim of the highest tier stands; the lower ones still alive are superseded by it
+        at_best = np.flatnonzero(tier == best)
+        top = members[at_best[np.unique(group[at_best], return_index=True)[1]]].tolist()
+        lower = (tier < best) & alive[members]
+        higher = {}
+        for g in np.unique(group[lower]).tolist():
+            i = top[g]
+            waiting = "（同一奖项另有企业申报，待住建局认定）" if not alive[i] else ""
+            higher[g] = f"本批已申报{t.category[i].label}，申报编号 {t.claim_id[i]}{waiting}"
+        t.decide_all(((i, (_reason(ctx, "SUPERSEDED_BY_HIGHER", t.category[i].measure, higher=higher[g]),))
+                      for i, g in zip(members[lower].tolist(), group[lower].tolist())), INELIGIBLE)
     t.decide_all(((i, (ctx.msg("HONOR_ONLY", t.category[i].measure),))
                   for i in np.flatnonzero((t.status == ALIVE) & cats.honour_only[t.cat]).tolist()), HONOR_ONLY)
 
