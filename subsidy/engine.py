@@ -865,54 +865,78 @@ def step8_cap(t: Claims, ctx: Ctx) -> dict[str, bool]:
     if not over:
         return capped
     method = "比例分配（最大余数法）" if ctx.params.cap_allocation == "proportional" else "条款顺序依次分配"
-    mine = np.flatnonzero(alive_money & np.isin(t.firm, list(over)))
-    mine = mine[np.argsort(t.firm[mine], kind="stable")]  # grouped by company, each group in the output's order
-    firm, mine = t.firm[mine].tolist(), mine.tolist()
-    entitlement, reasons = t.entitlement.tolist(), t.reasons
-    shared = []  # (claim, its share) where the cap takes something
-    start = 0
-    while start < len(mine):
-        f = firm[start]
-        end = start + 1
-        while end < len(mine) and firm[end] == f:
-            end += 1
-        group, start = mine[start:end], end
-        company = ctx.companies[codes[f]]
-        if company.local_retained_tax is None:
-            t.decide_all(((i, (ctx.msg("MISSING_LOCAL_TAX"),)) for i in group if entitlement[i] > 0), PENDING)
+    # a company without its 地方留成税收: its claims with money wait (the cap cannot be known)
+    untaxed = [f for f, (headroom, _, _) in over.items() if ctx.companies[codes[f]].local_retained_tax is None]
+    t.decide_all(((i, (ctx.msg("MISSING_LOCAL_TAX"),)) for i in np.flatnonzero(
+        alive_money & np.isin(t.firm, untaxed) & (t.entitlement > 0)).tolist()), PENDING)
+    taxed = [f for f in over if f not in set(untaxed)]
+    if not taxed:
+        return capped
+    # the claims of each company over its cap, grouped by company, each group in the output's order
+    mine = np.flatnonzero(alive_money & np.isin(t.firm, taxed))
+    mine = mine[np.argsort(t.firm[mine], kind="stable")]
+    firm = t.firm[mine]
+    starts = np.flatnonzero(np.concatenate(([True], firm[1:] != firm[:-1])))
+    firms = firm[starts].tolist()
+    shares = allocate(t, mine, starts, [to_fen_int(over[f][0]) for f in firms], ctx)
+    entitlement = t.entitlement[mine]
+    reduced = shares < entitlement
+    t.payable[mine[reduced]] = shares[reduced]
+    # the reason: one message per company, its amount left open (the claims of one company differ only in it; U+FFFF
+    # is no XML character, so no text of the company, its payouts or the pack holds it)
+    ends = [*starts[1:].tolist(), len(mine)]
+    members, shares, reduced, reasons = mine.tolist(), shares.tolist(), reduced.tolist(), t.reasons
+    for f, a, b in zip(firms, starts.tolist(), ends):
+        if not any(reduced[a:b]):
             continue
         headroom, already, earlier = over[f]
-        ents = [entitlement[i] for i in group]
-        shares = allocate(t, group, ents, headroom, ctx)
-        why = dict(tax=yuan_text(company.local_retained_tax), year=ctx.year, paid=yuan_text(already),
+        why = dict(tax=yuan_text(ctx.companies[codes[f]].local_retained_tax), year=ctx.year, paid=yuan_text(already),
                    payouts=f"（{payouts_text(earlier)}）" if earlier else "", cap=yuan_text(headroom), method=method)
-        # the claims of one company differ only in their amount: the message is written once, the amount left open
-        # (a character no text of the company, its payouts or the pack can hold: U+FFFF is no XML character)
         open_message = ctx.formatter("CAP_REDUCED")(**why, amount=_OPEN)
         if open_message.count(_OPEN) != 1 or any(_OPEN in str(v) for v in why.values()):  # pragma: no cover
             open_message = None
-        for i, share, e in zip(group, shares, ents):
-            if share < e:
-                shared.append((i, share))
+        for k in range(a, b):
+            if reduced[k]:
+                share = shares[k]
                 amount = f"{share // 100:,}.{share % 100:02d}"  # yuan_text of the share, from its integer fen
-                reasons[i] += (trusted(Reason, {"code": "CAP_REDUCED", "message": open_message.replace(_OPEN, amount)})
-                               if open_message is not None else _reason(ctx, "CAP_REDUCED", **why, amount=amount)),
-    if shared:
-        idx, share = zip(*shared)
-        t.payable[list(idx)] = share
+                reasons[members[k]] += (
+                    trusted(Reason, {"code": "CAP_REDUCED", "message": open_message.replace(_OPEN, amount)})
+                    if open_message is not None else _reason(ctx, "CAP_REDUCED", **why, amount=amount)),
     return capped
 
 
 _OPEN = "\uffff"
 
 
-def allocate(t: Claims, group: list[int], ents: list[int], cap: Decimal, ctx: Ctx) -> list[int]:
-    """Share ``cap`` among the claims ``group`` (indices, in order; ``ents`` their entitlements in integer fen), in
-    integer fen; the shares sum to ``cap`` exactly and none exceeds its entitlement.
+def allocate(t: Claims, members: np.ndarray, starts: np.ndarray, caps: list[int], ctx: Ctx) -> np.ndarray:
+    """Share each company's cap (``caps``, integer fen) among its claims — ``members`` grouped by company, each group
+    in the output's order, starting at ``starts`` — in integer fen: each group's shares sum to its cap exactly and
+    none exceeds its entitlement.
 
     proportional: E_i × C / S floored to the fen, leftover fen one each to the largest remainders, ties to the
     smaller 申报编号 (integer fen arithmetic, exact). priority: fill in the policy's measure order, then 申报编号."""
-    c = to_fen_int(cap)
+    size = np.diff(np.append(starts, len(members)))
+    ents = t.entitlement[members]
+    if ctx.params.cap_allocation == "priority" or int(ents.max()) * max(caps) >= 2 ** 62:
+        # priority (a few companies at most), or amounts too large for 64-bit products: company by company
+        out = []
+        for a, n, c in zip(starts.tolist(), size.tolist(), caps):
+            out.extend(_allocate_one(t, members[a:a + n].tolist(), ents[a:a + n].tolist(), c, ctx))
+        return np.array(out, np.int64)
+    cap = np.repeat(np.array(caps, np.int64), size)
+    total = np.repeat(np.add.reduceat(ents, starts), size)
+    floors, rems = np.divmod(ents * cap, total)
+    leftover = np.array(caps, np.int64) - np.add.reduceat(floors, starts)
+    # within each company: the largest remainder first, then the smaller 申报编号 (the output's order)
+    group = np.repeat(np.arange(len(starts)), size)
+    order = np.lexsort((members, -rems, group))
+    rank = np.arange(len(members)) - np.repeat(starts, size)  # the place within its company, in that order
+    floors[order[rank < np.repeat(leftover, size)]] += 1
+    return floors
+
+
+def _allocate_one(t: Claims, group: list[int], ents: list[int], c: int, ctx: Ctx) -> list[int]:
+    """allocate for one company, in Python integers."""
     if ctx.params.cap_allocation == "priority":
         order = sorted(range(len(group)), key=lambda k: (_measure_rank(t.category[group[k]], ctx), group[k]))
         out = [0] * len(group)

@@ -96,3 +96,35 @@ def test_extra_history_from_a_ledger_is_counted_once_with_the_sheet():
 def test_moved_out_on_a_date_still_blocks_claims_of_that_year():
     r = run(companies=[company(moved_out_on=dt.date(2024, 12, 31))], claims=[claim("C1", "luban", "A楼")])
     assert "MOVED_OUT" in codes(line(r, "C1"))
+
+
+def test_step8_the_cap_shared_among_amounts_too_large_for_64_bit_products_is_exact():
+    """通用条款 cap_g, largest remainder: the engine's vector path multiplies E_i × C in 64 bits; amounts whose
+    product would not fit (a 第5条 reward of hundreds of millions) are shared in Python integers, to the same rule."""
+    import numpy as np
+    from types import SimpleNamespace
+
+    ents = [30_000_000_001, 50_000_000_000, 19_999_999_999]  # fen: 3 亿元 and more
+    cap = 70_000_000_000
+    t = SimpleNamespace(entitlement=np.array(ents, np.int64), category=[None] * 3)
+    ctx = SimpleNamespace(params=params.defaults(PACK))
+    shares = engine.allocate(t, np.array([0, 1, 2]), np.array([0]), [cap], ctx).tolist()
+    total = sum(ents)
+    floors = [e * cap // total for e in ents]
+    by_remainder = sorted(range(3), key=lambda k: (-(ents[k] * cap % total), k))
+    for k in by_remainder[:cap - sum(floors)]:
+        floors[k] += 1
+    assert shares == floors and sum(shares) == cap and all(s <= e for s, e in zip(shares, ents))
+
+
+def test_step8_the_vector_path_gives_the_largest_remainder_shares_company_by_company():
+    import numpy as np
+    from types import SimpleNamespace
+
+    ents = [100, 200, 300, 7, 7, 7]  # two companies: 600 capped to 500, 21 capped to 10
+    t = SimpleNamespace(entitlement=np.array(ents, np.int64), category=[None] * 6)
+    ctx = SimpleNamespace(params=params.defaults(PACK))
+    shares = engine.allocate(t, np.arange(6), np.array([0, 3]), [500, 10], ctx).tolist()
+    # 500×100/600 = 83.3, 166.7, 250 → 83, 166, 250 (+1 to the largest remainder, .67) ; 10×7/21 = 3.33 each →
+    # 3, 3, 3 (+1 to the first: ties go to the smaller 申报编号)
+    assert shares == [83, 167, 250, 4, 3, 3]
