@@ -670,6 +670,7 @@ def step4_co_winners(t: Claims, ctx: Ctx) -> None:
     names: dict[str, str] = {}
     alive = (t.status == ALIVE).tolist()
     claim_id, category, subject = t.claim_id, t.category, t.subject
+    formats: dict[int | None, Callable[..., str]] = {}  # measure → the CO_WINNERS message's writer
     decided = []
     for others in claimants.values():
         # each company of the award with its claims and payouts, in a fixed order whatever the rows' order
@@ -688,8 +689,10 @@ def step4_co_winners(t: Claims, ctx: Ctx) -> None:
                 if i.__class__ is int and alive[i]:
                     # the reason names this claim's own award and rivals: made for it
                     cat = category[i]
-                    decided.append((i, (trusted(Reason, {"code": "CO_WINNERS", "message": ctx.formatter(
-                        "CO_WINNERS", cat.measure)(label=cat.label, subject=subject[i], others=text)}),)))
+                    write = formats.get(cat.measure) or formats.setdefault(
+                        cat.measure, ctx.formatter("CO_WINNERS", cat.measure))
+                    decided.append((i, (trusted(Reason, {"code": "CO_WINNERS", "message": write(
+                        label=cat.label, subject=subject[i], others=text)}),)))
     t.decide_all(decided, PENDING)
     t.co_winner[[i for i, _ in decided]] = True
 
@@ -1134,9 +1137,11 @@ def quality_deposits(batch: Batch, ctx: Ctx) -> Rows[DepositLine]:
     codes, projects, amounts, row_numbers = map(list, zip(*rows)) if rows else ([], [], [], [])
     del rows
     # a company's rate and note: once per company
-    rules = {code: (ctx.companies[code], ctx.pack.deposit_rule(ctx.companies[code], not ctx.failures.get(code),
-                                                                ctx.params))
-             for code in dict.fromkeys(codes)}
+    rules = {}
+    companies, failures, rule_of, prm = ctx.companies, ctx.failures, ctx.pack.deposit_rule, ctx.params
+    for code in dict.fromkeys(codes):
+        company = companies[code]
+        rules[code] = (company, rule_of(company, not failures.get(code), prm))
     found = list(map(rules.__getitem__, codes))
     firms = list(map(itemgetter(0), found))
     rule = list(map(itemgetter(1), found))
