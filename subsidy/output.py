@@ -221,14 +221,21 @@ def wrap_text(text: str, width: int) -> list[str]:
 
 
 def _marks(unit: str) -> tuple[str, str, str]:
-    """(opening marks glued before, the rest, closing marks glued after) of a unit."""
+    """(opening marks glued before, the rest, closing marks glued after) of a unit. Only a mark that is a unit of
+    its own (a CJK one: （，。）) was glued; a % or ] written inside a run of other characters (0.75%) is part of it
+    and stays with it."""
     i = 0
-    while i < len(unit) and unit[i] in _OPENING:
+    while i < len(unit) and unit[i] in _GLUED_OPENING:
         i += 1
     j = len(unit)
-    while j > i and unit[j - 1] in _CLOSING:
+    while j > i and unit[j - 1] in _GLUED_CLOSING:
         j -= 1
     return unit[:i], unit[i:j], unit[j:]
+
+
+#: the marks _units glues to a neighbour (those the tokenizer reads as units of their own)
+_GLUED_OPENING = {c for c in _OPENING if re.fullmatch(f"[{_CJK}]", c)}
+_GLUED_CLOSING = {c for c in _CLOSING if re.fullmatch(f"[{_CJK}]", c)}
 
 
 _MARKER = re.compile(r"^\s*(?:[·•\-]\s|\d+\.\s|[✓✗] [^ ]+ )?")

@@ -134,3 +134,9 @@ def test_a_line_never_begins_with_a_closing_mark():
     text = "申报编号 2024-002（杜鹃花奖“瓷都大厦”）增加奖励 0 元：同一项目获多项荣誉奖励的按最高荣誉奖励（第6条），" * 3
     for width in range(10, 81):
         assert not any(ln[:1] in "，。；：）”" for ln in wrap_text(text, width)), width
+
+
+def test_a_percent_sign_stays_with_its_amount_when_only_the_comma_after_it_does_not_fit():
+    """Found by the property above: '0.75%' is one run of characters; the full-width comma glued after it comes off,
+    the % does not."""
+    assert wrap_text("91360203MA0001018A0.75%，", 23) == ["91360203MA0001018A0.75%", "，"]
