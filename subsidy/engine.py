@@ -433,12 +433,16 @@ def build_claims(batch: Batch, ctx: Ctx) -> Claims:
         setattr(t, name, np.array(values, np.int64)[permute])
     t.claim_id, t.sheet, t.row, t.category, t.category_label = \
         pick(ids), pick(sheets), pick(row_numbers), pick(categories), pick(labels)
-    t.subject, t.approved_on, t.company = pick(subjects), pick(days), pick(list(map(ctx.companies.get, codes)))
+    t.subject, t.approved_on = pick(subjects), pick(days)
     t.hq_decision, t.hq_facts = pick(hq_decisions), pick(hq_facts)
     t.other_name, t.other_amount, t.other_paid = pick(other_names), pick(other_amounts), pick(other_paids)
-    # the company's own str object stands for its code: every later grouping hashes and compares one object
-    own = {code: code for code in ctx.companies}
-    t.credit_code = pick(list(map(own.get, codes, codes)))
+    # each claim's company and code by its company number (a list looked up by position: no hashing of 1M codes);
+    # the company's own str object stands for its code, so every later grouping hashes and compares one object
+    firm = t.firm.tolist()
+    t.company = list(map([*ctx.companies.values(), *[None] * (len(ctx.firms) - len(ctx.companies))].__getitem__,
+                         firm))
+    t.credit_code = list(map(list(ctx.firms).__getitem__, firm))
+    del firm
     # the rows that could not be read (they come last in the input's order), where they stand in the output's
     waiting = [(k, why) for k, why in enumerate(waiting[len(cat_codes):], len(cat_codes)) if why is not None]
     if waiting and order is not None:
@@ -499,13 +503,18 @@ def _by_shapes(ids: Sequence[str], sheets: Sequence[str], rows: Sequence[int | N
     text = "".join(ids)
     if text.isascii() and "\n" not in text:
         shapes = "\n".join(ids).encode("ascii").translate(_DIGITS_TO_ZERO).split(b"\n")
-        kinds = Counter(shapes)
+        kinds = dict.fromkeys(shapes)
     else:
-        kinds = Counter()
+        kinds = {}
     if 0 < len(kinds) <= 8:
+        # the ids of each shape, in the input's order
+        number = {shape: k for k, shape in enumerate(kinds)}
+        kind = np.fromiter(map(number.__getitem__, shapes), np.int64, len(shapes))
+        by_kind = np.argsort(kind, kind="stable")
+        bounds = np.searchsorted(kind[by_kind], np.arange(len(kinds) + 1)).tolist()
         runs = []
-        for kind in kinds:
-            members = [i for i, shape in enumerate(shapes) if shape == kind]
+        for k in range(len(kinds)):
+            members = by_kind[bounds[k]:bounds[k + 1]].tolist()
             mine = [ids[i] for i in members]
             if not all(map(lt, mine, islice(mine, 1, None))):  # rising, so no two equal: in order already
                 if len(set(mine)) == len(mine):  # no two equal: the id alone orders them
@@ -872,7 +881,8 @@ def step8_cap(t: Claims, ctx: Ctx) -> dict[str, bool]:
     untaxed = [f for f, (headroom, _, _) in over.items() if ctx.companies[codes[f]].local_retained_tax is None]
     t.decide_all(((i, (ctx.msg("MISSING_LOCAL_TAX"),)) for i in np.flatnonzero(
         alive_money & np.isin(t.firm, untaxed) & (t.entitlement > 0)).tolist()), PENDING)
-    taxed = [f for f in over if f not in set(untaxed)]
+    untaxed_set = set(untaxed)
+    taxed = [f for f in over if f not in untaxed_set]
     if not taxed:
         return capped
     # the claims of each company over its cap, grouped by company, each group in the output's order
