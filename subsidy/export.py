@@ -65,7 +65,7 @@ def company_file(batch: Batch, code: str, *, pack: PolicyPack, extra_history: Se
 
     works: list[Claim | HqClaim] = [c for c in batch.claims if c.credit_code == code]
     works += [h for h in batch.hq_claims if h.credit_code == code]
-    # the engine's order (engine.Work.sort_key): natural 申报编号, then sheet, then row
+    # the engine's order (engine.output_order): natural 申报编号, then sheet, then row
     works.sort(key=lambda w: (natural_key(w.claim_id), w.sheet, w.row or 0))
     renumbered: list[tuple[str, str]] = []
     claims: list[Claim] = []
