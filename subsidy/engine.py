@@ -51,6 +51,7 @@ from .models import (
     Totals,
     trusted,
 )
+from .errors import AmountOutOfRange
 from .gcpause import paused_gc
 from .money import FEN, ZERO, fen, from_fen_int, to_fen_int, yuan_text
 from .params import Parameters, interpretations
@@ -310,6 +311,7 @@ def _assess(batch: Batch, *, year: int, pack: PolicyPack, params: Parameters,
     step1_row_validity(t, batch, ctx)
     step2_preconditions(t, ctx)
     step3_dates(t, ctx)
+    money_fits(t)
     step4_duplicates(t, ctx)
     step5_tiers(t, ctx)
     step6_history(t, ctx)
@@ -575,7 +577,10 @@ def step3_dates(t: Claims, ctx: Ctx) -> None:
     hq = np.fromiter((d is not None for d in t.hq_decision), bool, len(t))
     for i in np.flatnonzero(alive & hq).tolist():
         d = t.hq_decision[i]
-        t.standard[i] = to_fen_int(fen(d.standard_amount))
+        amount = to_fen_int(fen(d.standard_amount))
+        if abs(amount) >= _MAX_FEN:
+            raise AmountOutOfRange(_out_of_range(t, [(i, amount)]))
+        t.standard[i] = amount
         t.note(i, *d.notes)
         if d.failures:
             t.decide(i, INELIGIBLE, *d.failures)
@@ -599,6 +604,32 @@ def step3_dates(t: Claims, ctx: Ctx) -> None:
         if not in_year[i]:
             fails.append(ctx.msg("NOT_ASSESSMENT_YEAR", cat.measure, date=on, year=year))
         t.decide(i, INELIGIBLE, *fails)
+
+
+#: the integer fen the engine's 64-bit arrays hold exactly, sums included (a quarter of their range)
+_MAX_FEN = 2 ** 62
+
+
+def money_fits(t: Claims) -> None:
+    """Every amount is known once step 3 has run, and every later sum — a company's, a treasury's, the batch's — is
+    at most the sum of the standard amounts: that sum must fit the integer arrays, or a sum would wrap round without
+    a word. Any real batch is far below (46 亿亿元); one that is not has digits typed twice, and is refused."""
+    standard = t.standard
+    if not len(standard) or int(np.abs(standard).max()) * len(standard) < _MAX_FEN:
+        return
+    total = sum(map(abs, standard.tolist()))
+    if total >= _MAX_FEN:
+        largest = np.argsort(-np.abs(standard), kind="stable")[:3].tolist()
+        raise AmountOutOfRange(_out_of_range(t, [(i, int(standard[i])) for i in largest], total))
+
+
+def _out_of_range(t: Claims, largest: list[tuple[int, int]], total: int | None = None) -> str:
+    where = "、".join(f"{t.sheet[i]}表第{t.row[i]}行 {yuan_text(from_fen_int(amount))} 元" if t.row[i] is not None
+                      else f"{t.sheet[i]}表 申报编号 {t.claim_id[i]} {yuan_text(from_fen_int(amount))} 元"
+                      for i, amount in largest)
+    what = f"申报金额合计 {yuan_text(from_fen_int(total))} 元" if total is not None else "金额"
+    return (f"{what}超出本工具能精确核算的范围（不超过 {yuan_text(from_fen_int(_MAX_FEN - 1))} 元），"
+            f"{'最大的几项是' if total is not None else '见'}{where}：请检查金额是否多写了位数")
 
 
 def _shared(keys: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -983,7 +1014,8 @@ def step9_payers(t: Claims, ctx: Ctx) -> None:
     regions: dict[str, int] = {}
     region_of = np.fromiter((regions.setdefault(t.company[i].region, len(regions)) for i in paying.tolist()),
                             np.int64, len(paying))
-    triple = (t.payable[paying] * len(ctx.cats.of) + t.cat[paying]) * (len(regions) + 1) + region_of
+    amount = np.unique(t.payable[paying], return_inverse=True)[1]  # each amount's number: the key cannot overflow
+    triple = (amount * len(ctx.cats.of) + t.cat[paying]) * (len(regions) + 1) + region_of
     _, first, inverse, count = np.unique(triple, return_index=True, return_inverse=True, return_counts=True)
     splits = [ctx.payers(from_fen_int(int(t.payable[i])), t.category[i], t.company[i].region)
               for i in paying[first].tolist()]

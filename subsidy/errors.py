@@ -22,3 +22,7 @@ class UnknownPolicy(SubsidyError):
 
 class OutputError(SubsidyError):
     """An output file cannot be written."""
+
+
+class AmountOutOfRange(SubsidyError):
+    """Amounts so large that the engine's exact integer arithmetic cannot hold them (in practice, digits typed twice)."""

@@ -128,3 +128,31 @@ def test_step8_the_vector_path_gives_the_largest_remainder_shares_company_by_com
     # 500×100/600 = 83.3, 166.7, 250 → 83, 166, 250 (+1 to the largest remainder, .67) ; 10×7/21 = 3.33 each →
     # 3, 3, 3 (+1 to the first: ties go to the smaller 申报编号)
     assert shares == [83, 167, 250, 4, 3, 3]
+
+
+def test_huge_amounts_are_refused_by_name_rather_than_summed_wrong():
+    """Money is integer fen in 64-bit arrays: a batch whose amounts could not be summed exactly there (digits typed
+    twice in 地方财政贡献, on a hundred rows) is refused, naming the largest rows, never summed round without a word."""
+    import pytest
+    from factory import code, hq
+    from subsidy.errors import AmountOutOfRange
+
+    firms = [company(code(k + 1), tax=10 ** 15) for k in range(100)]
+    hqs = [hq(f"H-{k:03d}", contribution=10 ** 15, credit_code=code(k + 1)) for k in range(100)]
+    with pytest.raises(AmountOutOfRange, match=r"^申报金额合计 .* 元超出本工具能精确核算的范围（不超过 46,116,860,184,"
+                                               r"273,879\.03 元），最大的几项是总部迁入表 申报编号 H-000 .*请检查金额是否多写了位数$"):
+        run(companies=firms, hqs=hqs)
+    one = [hq("H-1", contribution=10 ** 20)]
+    with pytest.raises(AmountOutOfRange, match=r"^金额超出本工具能精确核算的范围.*见总部迁入表 申报编号 H-1 "):
+        run(hqs=one)
+
+
+def test_the_largest_amounts_the_reader_accepts_are_split_between_treasuries_to_the_fen():
+    """地方财政贡献 up to 10^15 元 (the reader's limit): every line's treasuries still add up to its amount."""
+    from factory import code, hq
+
+    firms = [company(code(k + 1), region=region, tax=10 ** 15) for k, region in enumerate(["昌江区", "浮梁县", "珠山区"])]
+    hqs = [hq(f"H-{k}", contribution=10 ** 15 - k, credit_code=code(k + 1)) for k in range(3)]
+    r = run(companies=firms, hqs=hqs)
+    assert all(ln.payable > 10 ** 13 and sum(ln.payers.values()) == ln.payable for ln in r.lines)
+    assert sum(r.totals.by_payer.values()) == r.totals.payable == sum(ln.payable for ln in r.lines)
