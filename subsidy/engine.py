@@ -49,6 +49,7 @@ from .models import (
     Result,
     Rows,
     Totals,
+    columns_of,
     trusted,
 )
 from .errors import AmountOutOfRange
@@ -86,7 +87,6 @@ class Categories:
         #: a category with money (not honour-only)
         self.monetary = column(lambda c: not c.honour_only)
         self.honour_only = column(lambda c: c.honour_only)
-        self.computed = column(lambda c: c.computed)
         #: told apart by its project or subject (key ``subject``), not by company or year
         self.by_subject = column(lambda c: c.key == "subject")
         #: paid per award (每项): keyed by its project or subject, with money
@@ -141,10 +141,6 @@ class Claims:
     def __len__(self) -> int:
         return len(self.claim_id)
 
-    def alive(self, i: int) -> bool:
-        """No step has decided claim ``i`` yet."""
-        return self.status[i] == ALIVE
-
     def note(self, i: int, *reasons: Reason) -> None:
         """A rule touched the claim without deciding it."""
         self.reasons[i] += reasons
@@ -192,7 +188,6 @@ def _index(values: Sequence, index: dict) -> np.ndarray:
 _NO_PAYERS: dict[str, Decimal] = {}
 _CLAIM_FIELDS = ("claim_id", "sheet", "row", "credit_code", "category", "subject", "approved_on",
                  "other_policy_name", "other_policy_amount", "other_policy_paid")
-_CLAIM = itemgetter(*_CLAIM_FIELDS)
 _DICT = attrgetter("__dict__")
 _NAME = attrgetter("name")
 
@@ -220,6 +215,17 @@ class Ctx:
         self.subjects = {"": 0}
 
     _by_company: dict[str, list[Payout]] | None = field(default=None, init=False, repr=False)
+
+    _year_payouts: dict[str, list[Payout]] | None = field(default=None, init=False, repr=False)
+
+    def year_payouts(self) -> dict[str, list[Payout]]:
+        """credit code → its payouts for the reward year (history, in history order): they use up its cap."""
+        if self._year_payouts is None:
+            self._year_payouts = {}
+            for p in self.history:
+                if p.reward_year == self.year:
+                    self._year_payouts.setdefault(p.credit_code, []).append(p)
+        return self._year_payouts
 
     def history_of(self, code: str) -> list[Payout]:
         """The company's payouts of ``history``, in history order (grouped once: linear in the history)."""
@@ -348,9 +354,7 @@ def run_notices(batch: Batch, ctx: Ctx, *, ledger_used: bool) -> list[Reason]:
     if not batch.history_given and not ledger_used:
         out.append(Reason(code="NO_HISTORY", message=ctx.pack.message("NO_HISTORY")))
     years: dict[int, int] = defaultdict(int)  # approval year → claims (申报事项 rows that could be read)
-    days = batch.claims.columns("approved_on")[0] if isinstance(batch.claims, Rows) \
-        else map(itemgetter("approved_on"), map(_DICT, batch.claims))
-    for day, n in Counter(days).items():
+    for day, n in Counter(columns_of(batch.claims, "approved_on")[0]).items():
         years[day.year] += n
     in_year = ctx.year in years or any(
         1 <= ctx.year - h.recognised_on.year + 1 <= ctx.pack.hq_period for h in batch.hq_claims)
@@ -406,9 +410,9 @@ def build_claims(batch: Batch, ctx: Ctx) -> Claims:
     numbers = {"cat": [*cat_numbers, *(index[c.code if c else None] for c in categories[len(cat_codes):])],
                "firm": _index(codes, ctx.firms)}
     known = ctx._subjects
-    for s in set(subjects).difference(known):
-        known[s] = norm_subject(s)
     distinct = list(set(subjects))
+    for s in set(distinct).difference(known):
+        known[s] = norm_subject(s)
     keys = list(map(known.__getitem__, distinct))
     new = dict.fromkeys(keys)
     for k in ctx.subjects:
@@ -469,11 +473,7 @@ def build_claims(batch: Batch, ctx: Ctx) -> Claims:
 
 def _claim_columns(batch: Batch) -> list[list]:
     """The claims' fields as columns (new lists: the engine adds the other sheets' rows to them)."""
-    if isinstance(batch.claims, Rows):  # read from a workbook: columns already
-        return list(map(list, batch.claims.columns(*_CLAIM_FIELDS)))
-    # each claim's fields in one C call (read one by one, a pydantic model's attributes are 4x slower than a dict's)
-    rows = list(map(_CLAIM, map(_DICT, batch.claims)))
-    return list(map(list, zip(*rows))) if rows else [[] for _ in _CLAIM_FIELDS]
+    return [list(column) for column in columns_of(batch.claims, *_CLAIM_FIELDS)]
 
 
 def output_order(ids: Sequence[str], sheets: Sequence[str], rows: Sequence[int | None]) -> list[int] | None:
@@ -716,7 +716,7 @@ def step4_co_winners(t: Claims, ctx: Ctx) -> None:
         # each company of the award with its claims and payouts, in a fixed order whatever the rows' order
         named = []
         for code, theirs in sorted(others.items()):
-            name = names.get(code) or _company_name(ctx, code, names)
+            name = names.get(code) or names.setdefault(code, _company_name(ctx, code))
             where = f"申报编号 {claim_id[theirs[0]]}" if len(theirs) == 1 and theirs[0].__class__ is int \
                 else _claimants_text(t, theirs)  # the common case first: one claim
             named.append((code, f"{name}（{where}）"))
@@ -756,14 +756,9 @@ def _per_item(cat: Category | None) -> bool:
     return cat is not None and cat.key == "subject" and not cat.honour_only and not cat.computed
 
 
-def _company_name(ctx: Ctx, code: str, names: dict[str, str] | None = None) -> str:
-    if names is not None and code in names:
-        return names[code]
+def _company_name(ctx: Ctx, code: str) -> str:
     c = ctx.companies.get(code)
-    out = f"{c.name}（{code}）" if c else code
-    if names is not None:
-        names[code] = out
-    return out
+    return f"{c.name}（{code}）" if c else code
 
 
 def _reason(ctx: Ctx, code: str, measure: int | None = None, **fields) -> Reason:
@@ -887,10 +882,7 @@ def step8_cap(t: Claims, ctx: Ctx) -> dict[str, bool]:
     claiming = np.zeros(n_firms, bool)
     claiming[t.firm[alive_money]] = True
     codes = list(ctx.firms)
-    earlier_of: dict[str, list[Payout]] = {}  # code → its payouts for the reward year (history), in history order
-    for p in ctx.history:
-        if p.reward_year == ctx.year:
-            earlier_of.setdefault(p.credit_code, []).append(p)
+    earlier_of = ctx.year_payouts()
     capped: dict[str, bool] = {}
     over: dict[int, tuple[Decimal, Decimal, list[Payout]]] = {}  # company → (headroom, already paid, payouts)
     for f, s in zip(np.flatnonzero(claiming).tolist(), total[claiming].tolist()):
@@ -1102,10 +1094,6 @@ def _category(pack: PolicyPack, code: str) -> Category | None:
         return None
 
 
-def paid_in_year(ctx: Ctx, code: str) -> Decimal:
-    return sum((p.amount for p in ctx.history_of(code) if p.reward_year == ctx.year), ZERO)
-
-
 # --------------------------------------------------------------------------- result parts
 
 
@@ -1142,10 +1130,8 @@ def company_summaries(batch: Batch, t: Claims, capped: dict[str, bool], ctx: Ctx
     decided = (t.status == AWARDED) | (t.status == REDUCED)
     np.add.at(sums[1], t.firm[decided], t.entitlement[decided])
     np.add.at(sums[2], t.firm, t.payable)
-    paid: dict[str, Decimal] = {}  # already paid for the reward year (history)
-    for p in ctx.history:
-        if p.reward_year == ctx.year:
-            paid[p.credit_code] = paid.get(p.credit_code, ZERO) + p.amount
+    # already paid for the reward year (history)
+    paid = {code: sum((p.amount for p in payouts), ZERO) for code, payouts in ctx.year_payouts().items()}
     # one column per field of CompanySummary (models.Rows): the companies of 企业, then the codes that could not be
     # read (valid=False)
     firms = batch.companies
