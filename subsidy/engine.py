@@ -624,8 +624,8 @@ def money_fits(t: Claims) -> None:
 
 
 def _out_of_range(t: Claims, largest: list[tuple[int, int]], total: int | None = None) -> str:
-    where = "、".join(f"{t.sheet[i]}表第{t.row[i]}行 {yuan_text(from_fen_int(amount))} 元" if t.row[i] is not None
-                      else f"{t.sheet[i]}表 申报编号 {t.claim_id[i]} {yuan_text(from_fen_int(amount))} 元"
+    where = "、".join(f"“{t.sheet[i]}”表第{t.row[i]}行 {yuan_text(from_fen_int(amount))} 元" if t.row[i] is not None
+                      else f"“{t.sheet[i]}”表申报编号 {t.claim_id[i]} {yuan_text(from_fen_int(amount))} 元"
                       for i, amount in largest)
     what = f"申报金额合计 {yuan_text(from_fen_int(total))} 元" if total is not None else "金额"
     return (f"{what}超出本工具能精确核算的范围（不超过 {yuan_text(from_fen_int(_MAX_FEN - 1))} 元），"

@@ -273,3 +273,25 @@ def test_typers_help_module_is_loaded_only_for_help_and_then_speaks_chinese():
     assert "loaded before help: False" in p.stdout
     help_text = p.stdout.split("loaded before help: False", 1)[1]
     assert "用法：subsidy assess" in help_text and "选项" in help_text and "Options" not in help_text
+
+
+def test_a_batch_too_large_to_sum_exactly_is_one_chinese_line_naming_its_rows(tmp_path, capsys):
+    """100 总部迁入 rows of 10^15 元 (the reader's largest amount: digits typed twice): refused by name, exit 2."""
+    from factory import cli_run, code
+    wb = load_workbook(EXAMPLE)
+    companies, hq = wb["企业"], wb["总部迁入"]
+    company_heads, hq_heads = [c.value for c in companies[1]], [c.value for c in hq[1]]
+    for k in range(100):
+        firm = code(500 + k)
+        values = {"统一社会信用代码": firm, "企业名称": f"测试企业{k}", "注册地": "珠山区", "信用评价分": 90,
+                  "地方留成税收(元)": 10 ** 15}
+        companies.append([values.get(h) for h in company_heads])
+        values = {"申报编号": f"HQ-9{k:03d}", "统一社会信用代码": firm, "迁入方式": "总部迁入", "资质等级": "施工总承包一级",
+                  "落户认定日期": "2023-06-01", "地方财政贡献(元)": 10 ** 15}
+        hq.append([values.get(h) for h in hq_heads])
+    wb.save(tmp_path / "huge.xlsx")
+    code_, out, err = cli_run(["assess", str(tmp_path / "huge.xlsx"), "--year", "2024", "-o",
+                               str(tmp_path / "out.xlsx")], capsys)
+    assert code_ == 2 and out == "" and "Traceback" not in err and not (tmp_path / "out.xlsx").exists()
+    assert err.startswith("错误：申报金额合计 ") and "“总部迁入”表第5行 1,000,000,000,000,000.00 元" in err
+    assert err.rstrip().endswith("请检查金额是否多写了位数") and err.count("\n") == 1

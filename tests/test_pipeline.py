@@ -140,10 +140,10 @@ def test_huge_amounts_are_refused_by_name_rather_than_summed_wrong():
     firms = [company(code(k + 1), tax=10 ** 15) for k in range(100)]
     hqs = [hq(f"H-{k:03d}", contribution=10 ** 15, credit_code=code(k + 1)) for k in range(100)]
     with pytest.raises(AmountOutOfRange, match=r"^申报金额合计 .* 元超出本工具能精确核算的范围（不超过 46,116,860,184,"
-                                               r"273,879\.03 元），最大的几项是总部迁入表 申报编号 H-000 .*请检查金额是否多写了位数$"):
+                                               r"273,879\.03 元），最大的几项是“总部迁入”表申报编号 H-000 .*请检查金额是否多写了位数$"):
         run(companies=firms, hqs=hqs)
     one = [hq("H-1", contribution=10 ** 20)]
-    with pytest.raises(AmountOutOfRange, match=r"^金额超出本工具能精确核算的范围.*见总部迁入表 申报编号 H-1 "):
+    with pytest.raises(AmountOutOfRange, match=r"^金额超出本工具能精确核算的范围.*见“总部迁入”表申报编号 H-1 "):
         run(hqs=one)
 
 
