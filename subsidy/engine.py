@@ -901,11 +901,10 @@ def step8_cap(t: Claims, ctx: Ctx) -> dict[str, bool]:
         return capped
     method = "比例分配（最大余数法）" if ctx.params.cap_allocation == "proportional" else "条款顺序依次分配"
     # a company without its 地方留成税收: its claims with money wait (the cap cannot be known)
-    untaxed = [f for f, (headroom, _, _) in over.items() if ctx.companies[codes[f]].local_retained_tax is None]
+    untaxed = {f for f in over if ctx.companies[codes[f]].local_retained_tax is None}
     t.decide_all(((i, (ctx.msg("MISSING_LOCAL_TAX"),)) for i in np.flatnonzero(
-        alive_money & np.isin(t.firm, untaxed) & (t.entitlement > 0)).tolist()), PENDING)
-    untaxed_set = set(untaxed)
-    taxed = [f for f in over if f not in untaxed_set]
+        alive_money & np.isin(t.firm, list(untaxed)) & (t.entitlement > 0)).tolist()), PENDING)
+    taxed = [f for f in over if f not in untaxed]
     if not taxed:
         return capped
     # the claims of each company over its cap, grouped by company, each group in the output's order
