@@ -23,6 +23,8 @@ Deliberately not encoded:
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from subsidy.models import AccidentLevel, Company, Reason
 from subsidy.params import Parameters
 
@@ -62,26 +64,32 @@ MESSAGES = {
 
 
 def preconditions(company: Company, params: Parameters) -> list[Reason]:
-    """Every failing precondition of G, in the order of SPEC 2.2 step 2 (reasons made of this module's own texts:
-    built without re-validation, 25k companies a batch)."""
+    """Every failing precondition of G, in the order of SPEC 2.2 step 2 (25k companies a batch: a failing one's
+    reasons are made of this module's own texts, each distinct reason once — :func:`_reason`)."""
     fails: list[Reason] = []
     if company.region == "市外":
-        fails.append(Reason.trusted(code="NOT_REGISTERED_LOCALLY",
-                            message=MESSAGES["NOT_REGISTERED_LOCALLY"].format(region=company.region)))
+        fails.append(_reason("NOT_REGISTERED_LOCALLY", MESSAGES["NOT_REGISTERED_LOCALLY"].format(region=company.region)))
     if company.blacklisted:
-        fails.append(Reason.trusted(code="BLACKLISTED", message=MESSAGES["BLACKLISTED"]))
+        fails.append(_reason("BLACKLISTED", MESSAGES["BLACKLISTED"]))
     if company.credit_score is not None and company.credit_score < params.min_credit_score:
-        fails.append(Reason.trusted(code="CREDIT_BELOW_MIN", message=MESSAGES["CREDIT_BELOW_MIN"].format(
+        fails.append(_reason("CREDIT_BELOW_MIN", MESSAGES["CREDIT_BELOW_MIN"].format(
             score=company.credit_score, min=params.min_credit_score)))
     if company.wage_arrears:
-        fails.append(Reason.trusted(code="WAGE_ARREARS", message=MESSAGES["WAGE_ARREARS"]))
+        fails.append(_reason("WAGE_ARREARS", MESSAGES["WAGE_ARREARS"]))
     if company.accident in MAJOR_ACCIDENTS:
-        fails.append(Reason.trusted(code="MAJOR_ACCIDENT", message=MESSAGES["MAJOR_ACCIDENT"].format(level=company.accident.value)))
+        fails.append(_reason("MAJOR_ACCIDENT", MESSAGES["MAJOR_ACCIDENT"].format(level=company.accident.value)))
     if company.fraud:
-        fails.append(Reason.trusted(code="FRAUD", message=MESSAGES["FRAUD"]))
+        fails.append(_reason("FRAUD", MESSAGES["FRAUD"]))
     if company.moved_out_on is not None:
-        fails.append(Reason.trusted(code="MOVED_OUT", message=MESSAGES["MOVED_OUT"].format(date=company.moved_out_on)))
+        fails.append(_reason("MOVED_OUT", MESSAGES["MOVED_OUT"].format(date=company.moved_out_on)))
     return fails
+
+
+@lru_cache(maxsize=4096)
+def _reason(code: str, message: str) -> Reason:
+    """One frozen reason per distinct (code, text), shared by every company it applies to (built without
+    re-validation)."""
+    return Reason.trusted(code=code, message=message)
 
 
 def clawback_reasons(company: Company, params: Parameters) -> tuple[str, ...]:
