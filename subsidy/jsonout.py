@@ -13,7 +13,7 @@ from typing import Any
 
 from .atomic import atomic_write
 from .gcpause import paused_gc
-from .models import Result, columns_of
+from .models import FenColumn, Result, columns_of
 from .money import FEN
 
 _HALF_UP = ROUND_HALF_UP
@@ -93,9 +93,19 @@ def _tables(result: Result):
     m = money_str
     yield "lines", (
             _line(values, m) if values[-1] is None else {**_line(values, m), "hq": _hq(values[-1])}
-            for values in zip(*columns_of(result.lines, *_LINE))
+            for values in zip(*_amounts_as_text(columns_of(result.lines, *_LINE), _LINE_AMOUNTS))
     )
     yield from _other_tables(result)
+
+
+def _amounts_as_text(columns: tuple, at: tuple[int, ...]) -> list:
+    """The columns, those at ``at`` (amounts) as their texts (money_str; the engine's own columns of integer fen
+    write themselves: models.FenColumn.texts)."""
+    columns = list(columns)
+    for k in at:
+        col = columns[k]
+        columns[k] = col.texts() if isinstance(col, FenColumn) else list(map(money_str, col))
+    return columns
 
 
 def _hq(h) -> dict[str, Any]:
@@ -118,9 +128,9 @@ def _line(values: tuple, m) -> dict[str, Any]:
         "article": article,
         "subject": subject,
         "status": status,
-        "standard_amount": m(standard),
-        "entitlement": m(entitlement),
-        "payable": m(payable),
+        "standard_amount": standard,  # the amounts: already text (_amounts_as_text)
+        "entitlement": entitlement,
+        "payable": payable,
         "payers": {k: m(v) for k, v in payers.items()},  # _payers
         "reasons": [{"code": r.code, "message": r.message} for r in reasons],  # _reasons
         "sheet": sheet,
@@ -131,6 +141,7 @@ def _line(values: tuple, m) -> dict[str, Any]:
 #: a line's fields, read as columns (the engine's lines are columns: models.Rows); hq last
 _LINE = ("claim_id", "credit_code", "company_name", "category_code", "category_label", "measure", "article",
          "subject", "status", "standard_amount", "entitlement", "payable", "payers", "reasons", "sheet", "row", "hq")
+_LINE_AMOUNTS = (9, 10, 11)
 
 
 def _other_tables(result: Result):
@@ -143,16 +154,16 @@ def _other_tables(result: Result):
                 "company_name": name,
                 "region": region,
                 "valid": valid,
-                "local_retained_tax": m(tax),
-                "paid_in_year": m(paid),
-                "requested": m(requested),
-                "entitled": m(entitled),
-                "payable": m(payable),
+                "local_retained_tax": tax,  # the amounts: already text (_amounts_as_text)
+                "paid_in_year": paid,
+                "requested": requested,
+                "entitled": entitled,
+                "payable": payable,
                 "capped": capped,
                 "preconditions": _reasons(preconditions),
             }
             for code, name, region, valid, tax, paid, requested, entitled, payable, capped, preconditions
-            in zip(*columns_of(result.companies, *names))
+            in zip(*_amounts_as_text(columns_of(result.companies, *names), (4, 5, 6, 7, 8)))
     )
     names = ("credit_code", "company_name", "project", "settlement_amount", "credit_score", "rate", "base_deposit",
              "old_deposit", "deposit", "saving", "status", "note", "sheet", "row")
@@ -161,20 +172,20 @@ def _other_tables(result: Result):
                 "credit_code": code,
                 "company_name": name,
                 "project": project,
-                "settlement_amount": m(settlement),
+                "settlement_amount": settlement,  # the amounts: already text (_amounts_as_text)
                 "credit_score": _plain(score),
                 "rate": _plain(rate),
-                "base_deposit": m(base),
-                "old_deposit": m(old),
-                "deposit": m(deposit),
-                "saving": m(saving),
+                "base_deposit": base,
+                "old_deposit": old,
+                "deposit": deposit,
+                "saving": saving,
                 "status": status,
                 "note": note,
                 "sheet": sheet,
                 "row": row,
             }
             for code, name, project, settlement, score, rate, base, old, deposit, saving, status, note, sheet, row
-            in zip(*columns_of(result.deposits, *names))
+            in zip(*_amounts_as_text(columns_of(result.deposits, *names), (3, 6, 7, 8, 9)))
     )
     yield "clawbacks", (
             {

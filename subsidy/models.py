@@ -136,6 +136,57 @@ class Rows(Sequence, Generic[F]):
         return (Rows, (self.model, {k: list(v) for k, v in self._columns.items()}))
 
 
+class FenColumn(Sequence):
+    """A column of amounts held as the engine computed them — integer fen (``fens``: int, or None for no amount) —
+    and read as Decimal yuan to the fen (``column[i]``, iteration, slices).
+
+    A presenter that writes numbers reads ``fens`` and formats the integers itself (money.fen_text); an amount
+    becomes a Decimal only when something asks for one (a row of :class:`Rows`, the web page)."""
+
+    __slots__ = ("fens",)
+
+    def __init__(self, fens: Sequence[int | None]):
+        self.fens = fens
+
+    def __len__(self) -> int:
+        return len(self.fens)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return list(map(_yuan_or_none, self.fens[i]))
+        return _yuan_or_none(self.fens[i])
+
+    def __iter__(self) -> Iterator[Decimal | None]:
+        return map(_yuan_or_none, self.fens)
+
+    def texts(self) -> list[str | None]:
+        """Each amount written with two decimals, as money.money_str writes it ("1234.50", "-0.05"; None stays
+        None), each distinct amount once."""
+        known: dict[int | None, str | None] = {None: None}
+        out = []
+        for n in self.fens:
+            t = known.get(n)
+            if t is None and n is not None:
+                q, r = divmod(abs(n), 100)
+                t = known[n] = f"{'-' if n < 0 else ''}{q}.{r:02d}"
+            out.append(t)
+        return out
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, FenColumn):
+            return list(self.fens) == list(other.fens)
+        return list(self) == list(other) if isinstance(other, (list, tuple)) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"FenColumn({len(self.fens)} 项)"
+
+
+def _yuan_or_none(n: int | None) -> Decimal | None:
+    return None if n is None else Decimal(n).scaleb(-2)  # money.from_fen_int: 12345 → 123.45, exact
+
+
 def columns_of(rows: Sequence, *names: str) -> tuple[Sequence, ...]:
     """The named fields of many rows as columns: a :class:`Rows`' own lists, or read row by row from a tuple of
     rows (a result made by hand, as the tests do)."""

@@ -58,8 +58,8 @@ def _scratch(suffix: str = "") -> str:
 
 _openpyxl_writer.create_temporary_file = _scratch
 from ..labels import DEPOSIT_STATUS_LABELS, STATUS_LABELS, status_label
-from ..models import STATUSES, Result, columns_of
-from ..money import ZERO, fen, yuan_text
+from ..models import STATUSES, FenColumn, Result, columns_of
+from ..money import ZERO, fen, from_fen_int, yuan_text
 from . import printing
 
 MONEY_FORMAT = "#,##0.00"
@@ -345,6 +345,15 @@ class _Sheet:
                     self._moneys[x] = found
             return found
         return _Frag(f' t="n" s="{self.sid[style]}"><v>{fen(x):f}</v></c>')
+
+    def moneys(self, column: Sequence[Decimal | None]) -> list[_Frag | None]:
+        """:meth:`money` of every amount of a column (the engine's columns of integer fen — models.FenColumn —
+        written from their integers: each distinct amount rendered once)."""
+        if not isinstance(column, FenColumn):
+            return list(map(self.money, column))
+        sid, known = self.sid["subsidy_money"], {}
+        return [known.get(t) or known.setdefault(t, _Frag(f' t="n" s="{sid}"><v>{t}</v></c>')) if t is not None
+                else None for t in column.texts()]
 
     def date(self, d: dt.date) -> _Frag:
         return self.number(to_excel(d), "subsidy_date")
@@ -697,13 +706,13 @@ def _lines(book: _Book, result: Result) -> None:
     headers = ("申报编号", "统一社会信用代码", "企业", "奖励类别", "条款", "项目或证书名称", "标准金额", "核定金额",
                "状态", "原因", "出资财政", "来源")
     columns = columns_of(result.lines, *_LINE)
-    m = printing.money_width(columns[_LINE.index("standard_amount")])
+    m = printing.money_width(_widest(columns[_LINE.index("standard_amount")]))
     widths = [10, 20, 16, 14, 7, 16, m, m, 9, 0, 20, 12]
     widths[9] = int(WIDE_LAYOUT.usable_width() - sum(widths))  # 原因 takes the rest of the page
     c = book.sheet("奖励明细", widths, headers, len(result.lines), layout=WIDE_LAYOUT)
-    money, moneys = c.money, c._moneys
     (claim_id, credit_code, company_name, category_label, article, subject, standard, payable, status, reasons,
      payers, sheet, row) = columns
+    standard, payable = c.moneys(standard), c.moneys(payable)  # the cells, each distinct amount rendered once
     # the cells column by column; many lines share their reasons and their payers (the engine's shared objects):
     # each is joined into text once
     reason_text: dict[int, tuple[tuple, str]] = {}
@@ -727,7 +736,7 @@ def _lines(book: _Book, result: Result) -> None:
     def cells(a: int, b: int) -> list[Sequence]:
         return [
             claim_id[a:b], credit_code[a:b], company_name[a:b], category_label[a:b], article[a:b], subject[a:b],
-            [moneys.get(x) or money(x) for x in standard[a:b]], [moneys.get(x) or money(x) for x in payable[a:b]],
+            standard[a:b], payable[a:b],
             list(map(STATUS_LABELS.get, status[a:b], status[a:b])), list(map(why, reasons[a:b])),
             list(map(paid, payers[a:b])), [s if r is None else f"{s}:{r}" for s, r in zip(sheet[a:b], row[a:b])],
         ]  # the last: _source
@@ -744,6 +753,15 @@ def _lines(book: _Book, result: Result) -> None:
     book.advance(counted[0])
 
 
+def _widest(amounts: Sequence[Decimal | None]) -> Sequence[Decimal | None]:
+    """What printing.money_width needs of a column: the amounts, or of the engine's integer fen (models.FenColumn)
+    only the widest."""
+    if isinstance(amounts, FenColumn):
+        fens = [abs(n) for n in amounts.fens if n is not None]
+        return [from_fen_int(max(fens))] if fens else []
+    return amounts
+
+
 #: the fields of a line the schedule shows, read as columns (the engine's lines are columns: models.Rows)
 _LINE = ("claim_id", "credit_code", "company_name", "category_label", "article", "subject", "standard_amount",
          "payable", "status", "reasons", "payers", "sheet", "row")
@@ -754,13 +772,13 @@ def _companies(book: _Book, result: Result) -> None:
                "核定合计", "是否封顶", "前提条件")
     columns = columns_of(result.companies, "credit_code", "company_name", "region", "local_retained_tax",
                          "paid_in_year", "requested", "entitled", "payable", "capped", "preconditions", "valid")
-    m = printing.money_width(x for col in columns[3:7] for x in col)
+    m = printing.money_width(x for col in columns[3:7] for x in _widest(col))
     widths = [20, 16, 7, m, m, m, m, m, 5, 0]
     widths[9] = int(printing.A4_LANDSCAPE.usable_width() - sum(widths))
     c = book.sheet("企业汇总", widths, headers, len(result.companies))
-    money = c.money
+    columns = (*columns[:3], *map(c.moneys, columns[3:8]), *columns[8:])
     c.extend_all([
-        code, name, region, money(tax), money(paid), money(requested), money(entitled), money(payable),
+        code, name, region, tax, paid, requested, entitled, payable,
         "是" if capped else "否", _preconditions_text(preconditions, valid),
     ] for code, name, region, tax, paid, requested, entitled, payable, capped, preconditions, valid in zip(*columns))
 
@@ -800,14 +818,15 @@ def _deposits(book: _Book, result: Result) -> None:
     columns = columns_of(result.deposits, "credit_code", "company_name", "project", "settlement_amount",
                          "credit_score", "rate", "old_deposit", "base_deposit", "deposit", "saving", "note", "status")
     big = printing.money_width(columns[3])
-    m = printing.money_width(columns[6])
+    m = printing.money_width(_widest(columns[6]))
     widths = [20, 22, 22, big, 7, 8, m, m, m, m, 0, 8]
     widths[10] = int(WIDE_LAYOUT.usable_width() - sum(widths))
     c = book.sheet("质量保证金", widths, headers, len(result.deposits), layout=WIDE_LAYOUT)
-    money, number = c.money, c.number
+    number = c.number
+    columns = (*columns[:3], c.moneys(columns[3]), *columns[4:6], *map(c.moneys, columns[6:10]), *columns[10:])
     c.extend_all([
-        code, name, project, money(settlement), number(score), number(rate, "subsidy_percent"), money(old),
-        money(base), money(deposit), money(saving), _guarantee(note), DEPOSIT_STATUS_LABELS.get(status, status),
+        code, name, project, settlement, number(score), number(rate, "subsidy_percent"), old,
+        base, deposit, saving, _guarantee(note), DEPOSIT_STATUS_LABELS.get(status, status),
     ] for code, name, project, settlement, score, rate, old, base, deposit, saving, note, status in zip(*columns))
 
 
