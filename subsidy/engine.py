@@ -1226,7 +1226,8 @@ def _times_rate(amounts: Sequence[Decimal], which: np.ndarray, *rates: Sequence[
         fractions = [Fraction(r) for r in rate]
         n = [f.numerator for f in fractions]
         m = [f.denominator * d for f in fractions]
-        kind = object if top * max(map(abs, n)) * 2 + max(m) >= 2 ** 62 else np.int64  # object: Python integers
+        # object: Python integers, exact at any size
+        kind = object if top >= 2 ** 62 or top * max(map(abs, n)) * 2 + max(m) >= 2 ** 62 else np.int64
         if exact[kind] is None:
             exact[kind] = np.array(a, kind)
         p = exact[kind] * np.array(n, kind)[which]
