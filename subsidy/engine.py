@@ -652,6 +652,13 @@ def _shared(keys: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return members, np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1])))
 
 
+def _distinct(x: np.ndarray) -> np.ndarray:
+    """The distinct values of ``x``, sorted: np.unique by one sort (numpy 2's np.unique hashes, four times slower on
+    100k integers)."""
+    x = np.sort(x)
+    return x[np.concatenate(([True], x[1:] != x[:-1]))] if len(x) else x
+
+
 def step4_duplicates(t: Claims, ctx: Ctx) -> None:
     """SPEC 2.2 step 4: the same company, category and normalised subject twice: the first 申报编号 stands.
     For a one-time reward keyed by company (资质, 基地, 技术中心, 总部迁入 per year) the subject does not tell two
@@ -681,7 +688,7 @@ def step4_co_winners(t: Claims, ctx: Ctx) -> None:
     award = t.cat[items] * len(ctx.subjects) + t.subject_ix[items]  # (category, subject): one award
     # the awards claimed by two companies or more: more than one (award, company) pair
     firms = len(ctx.firms)
-    awards = np.unique(award * firms + t.firm[items]) // firms  # one entry per (award, company), sorted
+    awards = _distinct(award * firms + t.firm[items]) // firms  # one entry per (award, company), sorted
     first_of_run = np.concatenate(([True], awards[1:] != awards[:-1])) if len(awards) else np.zeros(0, bool)
     again = np.concatenate((~first_of_run[1:], [False])) & first_of_run  # an award whose next entry is the same
     claimants: dict[int, dict[str, list]] = {a: {} for a in awards[again].tolist()}
@@ -788,7 +795,7 @@ def step5_tiers(t: Claims, ctx: Ctx) -> None:
         top = members[at_best[np.unique(group[at_best], return_index=True)[1]]].tolist()
         lower = (tier < best) & alive[members]
         higher = {}
-        for g in np.unique(group[lower]).tolist():
+        for g in _distinct(group[lower]).tolist():
             i = top[g]
             waiting = "（同一奖项另有企业申报，待住建局认定）" if not alive[i] else ""
             higher[g] = f"本批已申报{t.category[i].label}，申报编号 {t.claim_id[i]}{waiting}"
@@ -1284,7 +1291,7 @@ def totals(t: Claims, clawbacks: Sequence[Clawback], ctx: Ctx) -> Totals:
     per_cat = np.zeros(len(cats.of), np.int64)
     np.add.at(per_cat, t.cat[counted], t.payable[counted])
     by_measure: dict[int, Decimal] = {}
-    for k in np.unique(t.cat[counted]).tolist():
+    for k in _distinct(t.cat[counted]).tolist():
         measure = cats.of[k].measure
         by_measure[measure] = by_measure.get(measure, ZERO) + from_fen_int(int(per_cat[k]))
     # by payer: each split of an amount (step9_payers) times the claims it pays
