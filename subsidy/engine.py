@@ -1110,7 +1110,7 @@ def _category(pack: PolicyPack, code: str) -> Category | None:
 
 def _yuan(fens: np.ndarray, more: Sequence[int | None] = ()) -> FenColumn:
     """A column of amounts in integer fen (then ``more`` of them), read as Decimal yuan (models.FenColumn)."""
-    return FenColumn([*fens.tolist(), *more] if more else fens.tolist())
+    return FenColumn([*fens.tolist(), *more] if more else fens)
 
 
 def to_lines(t: Claims, ctx: Ctx) -> Rows[Line]:

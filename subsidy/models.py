@@ -137,34 +137,40 @@ class Rows(Sequence, Generic[F]):
 
 
 class FenColumn(Sequence):
-    """A column of amounts held as the engine computed them — integer fen (``fens``: int, or None for no amount) —
-    and read as Decimal yuan to the fen (``column[i]``, iteration, slices).
+    """A column of amounts held as the engine computed them — integer fen (``fens``: a numpy integer array, or a
+    list of int and None for no amount) — and read as Decimal yuan to the fen (``column[i]``, iteration, slices).
 
-    A presenter that writes numbers reads ``fens`` and formats the integers itself (money.fen_text); an amount
-    becomes a Decimal only when something asks for one (a row of :class:`Rows`, the web page)."""
+    A presenter that writes numbers takes :meth:`texts`; an amount becomes a Decimal only when something asks for
+    one (a row of :class:`Rows`, the web page). An array holds 8 bytes an amount, no object each."""
 
     __slots__ = ("fens",)
 
     def __init__(self, fens: Sequence[int | None]):
         self.fens = fens
 
+    def ints(self) -> list[int | None]:
+        """The amounts in fen as Python integers (None: no amount)."""
+        fens = self.fens
+        return fens.tolist() if hasattr(fens, "tolist") else list(fens)
+
     def __len__(self) -> int:
         return len(self.fens)
 
     def __getitem__(self, i):
         if isinstance(i, slice):
-            return list(map(_yuan_or_none, self.fens[i]))
-        return _yuan_or_none(self.fens[i])
+            return list(map(_yuan_or_none, FenColumn(self.fens[i]).ints()))
+        n = self.fens[i]
+        return None if n is None else _yuan_or_none(int(n))
 
     def __iter__(self) -> Iterator[Decimal | None]:
-        return map(_yuan_or_none, self.fens)
+        return map(_yuan_or_none, self.ints())
 
     def texts(self) -> list[str | None]:
         """Each amount written with two decimals, as money.money_str writes it ("1234.50", "-0.05"; None stays
         None), each distinct amount once."""
         known: dict[int | None, str | None] = {None: None}
         out = []
-        for n in self.fens:
+        for n in self.ints():
             t = known.get(n)
             if t is None and n is not None:
                 q, r = divmod(abs(n), 100)
@@ -174,7 +180,7 @@ class FenColumn(Sequence):
 
     def __eq__(self, other) -> bool:
         if isinstance(other, FenColumn):
-            return list(self.fens) == list(other.fens)
+            return self.ints() == other.ints()
         return list(self) == list(other) if isinstance(other, (list, tuple)) else NotImplemented
 
     __hash__ = None  # type: ignore[assignment]

@@ -24,6 +24,15 @@ def test_a_column_of_fen_reads_as_yuan_to_the_fen_by_index_slice_and_iteration()
     assert col == FenColumn([12345, 0, None, -5, 10 ** 20]) and col == list(col) and col != FenColumn([1])
 
 
+def test_a_column_held_as_an_integer_array_reads_as_the_same_list_would():
+    fens = [12345, 0, -5, 7]
+    col = FenColumn(np.array(fens, np.int64))
+    assert list(col) == list(FenColumn(fens)) and col[1:] == FenColumn(fens)[1:] and col[-1] == Decimal("0.07")
+    assert col.texts() == FenColumn(fens).texts() and col == FenColumn(fens) and col.ints() == fens
+    huge = FenColumn(np.array([10 ** 30], object))  # Python integers past 64 bits
+    assert huge[0] == Decimal(10 ** 28) and huge.texts() == ["1" + "0" * 28 + ".00"]
+
+
 def test_each_amount_is_written_as_money_str_writes_its_decimal():
     fens = [0, 1, 5, 99, 100, 12345, -1, -5, -100, -12345, 10 ** 20 + 7, None]
     assert FenColumn(fens).texts() == [money_str(x) for x in FenColumn(fens)]

@@ -757,7 +757,7 @@ def _widest(amounts: Sequence[Decimal | None]) -> Sequence[Decimal | None]:
     """What printing.money_width needs of a column: the amounts, or of the engine's integer fen (models.FenColumn)
     only the widest."""
     if isinstance(amounts, FenColumn):
-        fens = [abs(n) for n in amounts.fens if n is not None]
+        fens = [abs(n) for n in amounts.ints() if n is not None]
         return [from_fen_int(max(fens))] if fens else []
     return amounts
 
