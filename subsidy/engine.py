@@ -716,7 +716,7 @@ def step4_co_winners(t: Claims, ctx: Ctx) -> None:
         by_company = claimants.get(a)
         if by_company is not None:
             by_company.setdefault(p.credit_code, []).append(p)
-    names: dict[str, str] = {}
+    names = {code: f"{c.name}（{code}）" for code, c in ctx.companies.items()}  # how a message names a company
     alive = (t.status == ALIVE).tolist()
     claim_id, category, subject = t.claim_id, t.category, t.subject
     formats: dict[int | None, Callable[..., str]] = {}  # measure → the CO_WINNERS message's writer
@@ -725,7 +725,7 @@ def step4_co_winners(t: Claims, ctx: Ctx) -> None:
         # each company of the award with its claims and payouts, in a fixed order whatever the rows' order
         named = []
         for code, theirs in sorted(others.items()):
-            name = names.get(code) or names.setdefault(code, _company_name(ctx, code))
+            name = names.get(code) or code  # a code no 企业 row has: the code alone
             where = f"申报编号 {claim_id[theirs[0]]}" if len(theirs) == 1 and theirs[0].__class__ is int \
                 else _claimants_text(t, theirs)  # the common case first: one claim
             named.append((code, f"{name}（{where}）"))
@@ -763,11 +763,6 @@ def _claimant(t: Claims, x: int | Payout) -> tuple[tuple, str]:
 def _per_item(cat: Category | None) -> bool:
     """A category paid per award (每项): keyed by its project or subject, with money."""
     return cat is not None and cat.key == "subject" and not cat.honour_only and not cat.computed
-
-
-def _company_name(ctx: Ctx, code: str) -> str:
-    c = ctx.companies.get(code)
-    return f"{c.name}（{code}）" if c else code
 
 
 def _reason(ctx: Ctx, code: str, measure: int | None = None, **fields) -> Reason:
