@@ -49,8 +49,10 @@ from .models import (
     PolicyRef,
     Reason,
     Result,
+    ReasonsColumn,
     Rows,
     Totals,
+    as_reasons,
     columns_of,
     trusted,
 )
@@ -124,8 +126,9 @@ class Claims:
 
     What a row says and what it means are lists (claim_id … hq_facts) and integer arrays (cat, firm, item, day,
     claim_key, family_key), so that a rule asks its question of every claim at once and decides the few it touches
-    by index (:meth:`decide`). Money is integer fen (standard, entitlement, payable): exact, and turned into
-    Decimal yuan once, for the result's lines (to_lines)."""
+    by index (:meth:`decide`). Money is integer fen (standard, entitlement, payable): exact, and kept so in the
+    result's lines (models.FenColumn). A claim's reasons are a tuple of shared Reason objects and of (code, message)
+    pairs written for it alone (models.ReasonsColumn)."""
 
     __slots__ = ("claim_id", "sheet", "row", "credit_code", "category", "category_label", "subject", "approved_on",
                  "company", "hq_decision", "hq_facts", "other_name", "other_amount", "other_paid",
@@ -174,7 +177,7 @@ class Claims:
         return SimpleNamespace(
             claim_id=self.claim_id[i], sheet=self.sheet[i], row=self.row[i], credit_code=self.credit_code[i],
             category=self.category[i], subject=self.subject[i], alive=status == ALIVE,
-            status=STATUSES[status - 1] if status else None, reasons=self.reasons[i],
+            status=STATUSES[status - 1] if status else None, reasons=as_reasons(self.reasons[i]),
             standard=from_fen_int(int(self.standard[i])), entitlement=from_fen_int(int(self.entitlement[i])),
             payable=from_fen_int(int(self.payable[i])), payers=self.payers[i])
 
@@ -740,8 +743,7 @@ def step4_co_winners(t: Claims, ctx: Ctx) -> None:
                     cat = category[i]
                     write = formats.get(cat.measure) or formats.setdefault(
                         cat.measure, ctx.formatter("CO_WINNERS", cat.measure))
-                    decided.append((i, (trusted(Reason, {"code": "CO_WINNERS", "message": write(
-                        label=cat.label, subject=subject[i], others=text)}),)))
+                    decided.append((i, (("CO_WINNERS", write(label=cat.label, subject=subject[i], others=text)),)))
     t.decide_all(decided, PENDING)
     t.co_winner[[i for i, _ in decided]] = True
 
@@ -750,6 +752,8 @@ def _claimants_text(t: Claims, theirs: list[int | Payout]) -> str:
     """One co-winner's claims and payouts: "申报编号 K1、已于 2024-03-01 兑现 100,000.00 元"."""
     if len(theirs) == 1 and theirs[0].__class__ is int:  # the common case: one claim
         return f"申报编号 {t.claim_id[theirs[0]]}"
+    if theirs[-1].__class__ is int:  # claims only (payouts come after them): already in the output's order
+        return "、".join([f"申报编号 {t.claim_id[i]}" for i in theirs])
     return "、".join(where for _, where in sorted(_claimant(t, x) for x in theirs))
 
 
@@ -765,10 +769,11 @@ def _per_item(cat: Category | None) -> bool:
     return cat is not None and cat.key == "subject" and not cat.honour_only and not cat.computed
 
 
-def _reason(ctx: Ctx, code: str, measure: int | None = None, **fields) -> Reason:
+def _reason(ctx: Ctx, code: str, measure: int | None = None, **fields) -> tuple[str, str]:
     """A reason made for one claim or group (its message names them: Ctx.msg's sharing would find nothing to
-    share)."""
-    return trusted(Reason, {"code": code, "message": ctx.formatter(code, measure)(**fields)})
+    share), as a (code, message) pair: the line's reasons hold it so (models.ReasonsColumn), a Reason object is
+    built only when something asks for the line."""
+    return code, ctx.formatter(code, measure)(**fields)
 
 
 def step5_tiers(t: Claims, ctx: Ctx) -> None:
@@ -940,9 +945,8 @@ def step8_cap(t: Claims, ctx: Ctx) -> dict[str, bool]:
             if reduced[k]:
                 share = shares[k]
                 amount = f"{share // 100:,}.{share % 100:02d}"  # yuan_text of the share, from its integer fen
-                reasons[members[k]] += (
-                    trusted(Reason, {"code": "CAP_REDUCED", "message": open_message.replace(_OPEN, amount)})
-                    if open_message is not None else _reason(ctx, "CAP_REDUCED", **why, amount=amount)),
+                reasons[members[k]] += (("CAP_REDUCED", open_message.replace(_OPEN, amount))
+                                        if open_message is not None else _reason(ctx, "CAP_REDUCED", **why, amount=amount)),
     return capped
 
 
@@ -1122,7 +1126,7 @@ def to_lines(t: Claims, ctx: Ctx) -> Rows[Line]:
         "measure": list(map(measures.__getitem__, cat)), "article": list(map(articles.__getitem__, cat)),
         "subject": t.subject, "status": list(map((None, *STATUSES).__getitem__, t.status.tolist())),
         "standard_amount": _yuan(t.standard), "entitlement": _yuan(t.entitlement), "payable": _yuan(t.payable),
-        "payers": t.payers, "reasons": t.reasons, "hq": t.hq_facts,
+        "payers": t.payers, "reasons": ReasonsColumn(t.reasons), "hq": t.hq_facts,
     })
 
 

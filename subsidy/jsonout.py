@@ -13,7 +13,7 @@ from typing import Any
 
 from .atomic import atomic_write
 from .gcpause import paused_gc
-from .models import FenColumn, Result, columns_of
+from .models import FenColumn, ReasonsColumn, Result, columns_of, said
 from .money import FEN
 
 _HALF_UP = ROUND_HALF_UP
@@ -93,9 +93,18 @@ def _tables(result: Result):
     m = money_str
     yield "lines", (
             _line(values, m) if values[-1] is None else {**_line(values, m), "hq": _hq(values[-1])}
-            for values in zip(*_amounts_as_text(columns_of(result.lines, *_LINE), _LINE_AMOUNTS))
+            for values in zip(*_raw_reasons(_amounts_as_text(columns_of(result.lines, *_LINE), _LINE_AMOUNTS)))
     )
     yield from _other_tables(result)
+
+
+def _raw_reasons(columns: list) -> list:
+    """The lines' reasons as the engine wrote them (models.ReasonsColumn.raw: Reason objects and (code, message)
+    pairs, read through models.said)."""
+    k = _LINE.index("reasons")
+    if isinstance(columns[k], ReasonsColumn):
+        columns[k] = columns[k].raw
+    return columns
 
 
 def _amounts_as_text(columns: tuple, at: tuple[int, ...]) -> list:
@@ -132,7 +141,7 @@ def _line(values: tuple, m) -> dict[str, Any]:
         "entitlement": entitlement,
         "payable": payable,
         "payers": {k: m(v) for k, v in payers.items()},  # _payers
-        "reasons": [{"code": r.code, "message": r.message} for r in reasons],  # _reasons
+        "reasons": [{"code": code, "message": message} for code, message in map(said, reasons)],  # _reasons
         "sheet": sheet,
         "row": row,
     }

@@ -189,6 +189,52 @@ class FenColumn(Sequence):
         return f"FenColumn({len(self.fens)} 项)"
 
 
+class ReasonsColumn(Sequence):
+    """Each line's reasons as the engine wrote them (``raw``): per line a tuple whose items are :class:`Reason` — the
+    reasons many lines share, one object each — or a plain (code, message) pair for a reason written for that line
+    alone (a co-winner's rivals, a capped share's amount: tens of thousands at 100k claims). Read as a tuple of
+    Reason per line (``column[i]``, iteration, slices; a pair becomes a Reason when asked for); a presenter that only
+    writes the texts reads ``raw`` through :func:`said`."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: Sequence[tuple]):
+        self.raw = raw
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return list(map(as_reasons, self.raw[i]))
+        return as_reasons(self.raw[i])
+
+    def __iter__(self) -> Iterator[tuple]:
+        return map(as_reasons, self.raw)
+
+    def __eq__(self, other) -> bool:
+        return list(self) == list(other) if isinstance(other, (ReasonsColumn, list, tuple)) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ReasonsColumn({len(self.raw)} 行)"
+
+
+def as_reasons(items: tuple) -> tuple:
+    """A line's reasons as Reason objects (a (code, message) pair built into one)."""
+    for r in items:
+        if r.__class__ is tuple:
+            return tuple(trusted(Reason, {"code": r[0], "message": r[1]}) if r.__class__ is tuple else r
+                         for r in items)
+    return items
+
+
+def said(r) -> tuple[str, str]:
+    """(code, message) of a reason, a Reason or a pair (ReasonsColumn.raw)."""
+    return r if r.__class__ is tuple else (r.code, r.message)
+
+
 def _yuan_or_none(n: int | None) -> Decimal | None:
     return None if n is None else Decimal(n).scaleb(-2)  # money.from_fen_int: 12345 → 123.45, exact
 

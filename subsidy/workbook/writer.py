@@ -58,7 +58,7 @@ def _scratch(suffix: str = "") -> str:
 
 _openpyxl_writer.create_temporary_file = _scratch
 from ..labels import DEPOSIT_STATUS_LABELS, STATUS_LABELS, status_label
-from ..models import STATUSES, FenColumn, Result, columns_of
+from ..models import STATUSES, FenColumn, ReasonsColumn, Result, columns_of, said
 from ..money import ZERO, fen, from_fen_int, yuan_text
 from . import printing
 
@@ -713,6 +713,8 @@ def _lines(book: _Book, result: Result) -> None:
     (claim_id, credit_code, company_name, category_label, article, subject, standard, payable, status, reasons,
      payers, sheet, row) = columns
     standard, payable = c.moneys(standard), c.moneys(payable)  # the cells, each distinct amount rendered once
+    if isinstance(reasons, ReasonsColumn):
+        reasons = reasons.raw  # Reason objects and (code, message) pairs, read through said
     # the cells column by column; many lines share their reasons and their payers (the engine's shared objects):
     # each is joined into text once
     reason_text: dict[int, tuple[tuple, str]] = {}
@@ -721,8 +723,8 @@ def _lines(book: _Book, result: Result) -> None:
     def why(reasons: tuple) -> str:
         found = reason_text.get(id(reasons))
         if found is None or found[0] is not reasons:
-            found = reason_text[id(reasons)] = (reasons, reasons[0].message if len(reasons) == 1
-                                                else "；".join([r.message for r in reasons]))
+            found = reason_text[id(reasons)] = (reasons, said(reasons[0])[1] if len(reasons) == 1
+                                                else "；".join([said(r)[1] for r in reasons]))
         return found[1]
 
     def paid(payers: dict) -> str:
