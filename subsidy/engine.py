@@ -1114,20 +1114,25 @@ def _yuan(fens: np.ndarray, more: Sequence[int | None] = ()) -> FenColumn:
 
 def to_lines(t: Claims, ctx: Ctx) -> Rows[Line]:
     """The decided claims as the result's lines: the columns themselves (models.Rows), no object per claim."""
-    cat = t.cat.tolist()
     codes, measures, articles = zip(*((c.code, c.measure, c.article) if c is not None else ("", None, "")
                                       for c in ctx.cats.of))
     # the companies of 企业 are the first numbers (Ctx.firms), the codes no 企业 row has the others
     names = [*map(_NAME, ctx.companies.values()), *[""] * (len(ctx.firms) - len(ctx.companies))]
     return Rows(Line, {
         "claim_id": t.claim_id, "sheet": t.sheet, "row": t.row, "credit_code": t.credit_code,
-        "company_name": list(map(names.__getitem__, t.firm.tolist())),
-        "category_code": list(map(codes.__getitem__, cat)), "category_label": t.category_label,
-        "measure": list(map(measures.__getitem__, cat)), "article": list(map(articles.__getitem__, cat)),
-        "subject": t.subject, "status": list(map((None, *STATUSES).__getitem__, t.status.tolist())),
+        "company_name": _take(names, t.firm), "category_code": _take(codes, t.cat),
+        "category_label": t.category_label, "measure": _take(measures, t.cat), "article": _take(articles, t.cat),
+        "subject": t.subject, "status": _take((None, *STATUSES), t.status),
         "standard_amount": _yuan(t.standard), "entitlement": _yuan(t.entitlement), "payable": _yuan(t.payable),
         "payers": t.payers, "reasons": ReasonsColumn(t.reasons), "hq": t.hq_facts,
     })
+
+
+def _take(values: Sequence, numbers: np.ndarray) -> list:
+    """values[k] for each k of ``numbers`` (a list of the values themselves: one numpy take, no Python loop)."""
+    table = np.empty(len(values), object)
+    table[:] = values
+    return table[numbers].tolist()
 
 
 def company_summaries(batch: Batch, t: Claims, capped: dict[str, bool], ctx: Ctx) -> Rows[CompanySummary]:
@@ -1177,19 +1182,13 @@ def quality_deposits(batch: Batch, ctx: Ctx) -> Rows[DepositLine]:
     # a company's rate and note: once per company; the rules the pack gives, numbered (the same rule object, one
     # number: the pack hands equal rules as one object, a few hundred for 25k companies)
     companies, failures, rule_of, prm = ctx.companies, ctx.failures, ctx.pack.deposit_rule, ctx.params
-    rules: list[DepositRule] = []  # (kept: their ids number them)
-    numbered: dict[int, int] = {}
-    of_company: dict[str, int] = {}
-    for code in dict.fromkeys(codes):
-        r = rule_of(companies[code], not failures.get(code), prm)
-        number = numbered.get(id(r))
-        if number is None:
-            number = numbered[id(r)] = len(rules)
-            rules.append(r)
-        of_company[code] = number
-    which = list(map(of_company.__getitem__, codes))
-    rule = list(map(rules.__getitem__, which))
-    which = np.array(which, np.int64)
+    owners = list(dict.fromkeys(codes))
+    found = list(map(rule_of, map(companies.__getitem__, owners), [not failures.get(c) for c in owners], repeat(prm)))
+    distinct = dict(zip(map(id, found), found))  # (the rules stay referenced: their ids stay theirs)
+    rules: list[DepositRule] = list(distinct.values())
+    number = dict(zip(distinct, count()))
+    of_company = dict(zip(owners, map(number.__getitem__, map(id, found))))
+    which = np.array(list(map(of_company.__getitem__, codes)), np.int64)
     base, deposit, old = _times_rate(amounts, which, [r.base_rate for r in rules], [r.rate for r in rules],
                                      [r.old_rate for r in rules])
     firms = list(map(companies.__getitem__, codes))
@@ -1198,9 +1197,9 @@ def quality_deposits(batch: Batch, ctx: Ctx) -> Rows[DepositLine]:
     columns = {
         "credit_code": codes, "company_name": [c.name for c in firms], "project": projects,
         "settlement_amount": amounts, "credit_score": [c.credit_score for c in firms],
-        "rate": [r.rate for r in rule], "base_deposit": _yuan(base, nothing), "old_deposit": _yuan(old, nothing),
+        "rate": _take([r.rate for r in rules], which), "base_deposit": _yuan(base, nothing), "old_deposit": _yuan(old, nothing),
         "deposit": _yuan(deposit, nothing), "saving": _yuan(base - deposit, nothing), "status": ["ok"] * n,
-        "note": [r.note for r in rule], "sheet": ["质量保证金"] * n, "row": row_numbers}
+        "note": _take([r.note for r in rules], which), "sheet": ["质量保证金"] * n, "row": row_numbers}
     # a row that could not be read: it waits, named by its row
     for r in waiting:
         company = ctx.companies.get(r.credit_code)
