@@ -438,10 +438,11 @@ def build_claims(batch: Batch, ctx: Ctx) -> Claims:
     n = len(ids)
     order = output_order(ids, sheets, row_numbers)
     pick = (lambda column: list(itemgetter(*order)(column))) if order is not None else (lambda column: column)
-    permute = np.array(order if order is not None else range(n), np.int64)
+    permute = np.array(order, np.int64) if order is not None else None
     t = Claims()
     for name, values in numbers.items():
-        setattr(t, name, np.array(values, np.int64)[permute])
+        values = np.array(values, np.int64)
+        setattr(t, name, values[permute] if permute is not None else values)
     t.claim_id, t.sheet, t.row, t.category, t.category_label = \
         pick(ids), pick(sheets), pick(row_numbers), pick(categories), pick(labels)
     t.subject, t.approved_on = pick(subjects), pick(days)
@@ -1148,19 +1149,21 @@ def company_summaries(batch: Batch, t: Claims, capped: dict[str, bool], ctx: Ctx
     # one column per field of CompanySummary (models.Rows): the companies of 企业, then the codes that could not be
     # read (valid=False)
     firms = batch.companies
-    codes = list(map(attrgetter("credit_code"), firms))
-    mine = [ctx.firms[code] for code in codes]
+    if len(firms) == len(ctx.companies):  # each code once, as the reader gives them: Ctx's companies, in order
+        codes, mine = list(ctx.companies), slice(0, len(firms))
+    else:
+        codes = list(map(attrgetter("credit_code"), firms))
+        mine = [ctx.firms[code] for code in codes]
     # the codes that could not be read have nothing requested, entitled or payable
     requested, entitled, payable = (_yuan(s[mine], [0] * len(batch.invalid_companies)) for s in sums)
-    failures = ctx.failures
     columns = {
         "credit_code": codes, "company_name": list(map(_NAME, firms)),
         "region": list(map(attrgetter("region"), firms)),
         "valid": [True] * len(firms), "local_retained_tax": list(map(attrgetter("local_retained_tax"), firms)),
-        "paid_in_year": [paid.get(c, ZERO) for c in codes],
+        "paid_in_year": list(map(paid.get, codes, repeat(ZERO))) if paid else [ZERO] * len(codes),
         "requested": requested, "entitled": entitled, "payable": payable,
-        "capped": [capped.get(c, False) for c in codes],
-        "preconditions": [tuple(failures.get(c, ())) for c in codes]}
+        "capped": list(map(capped.get, codes, repeat(False))),
+        "preconditions": [tuple(failed) if failed else () for failed in map(ctx.failures.get, codes, repeat(()))]}
     for code in batch.invalid_companies:
         for name, value in (("credit_code", code), ("company_name", ""), ("region", ""), ("valid", False),
                             ("local_retained_tax", None), ("paid_in_year", _NOTHING_PAID), ("capped", False),
