@@ -720,7 +720,8 @@ def step4_co_winners(t: Claims, ctx: Ctx) -> None:
         by_company = claimants.get(a)
         if by_company is not None:
             by_company.setdefault(p.credit_code, []).append(p)
-    names = {code: f"{c.name}（{code}）" for code, c in ctx.companies.items()}  # how a message names a company
+    names: dict[str, str] = {}  # how a message names a company (the code alone for one no 企业 row has)
+    companies = ctx.companies
     alive = (t.status == ALIVE).tolist()
     claim_id, category, subject = t.claim_id, t.category, t.subject
     formats: dict[int | None, Callable[..., str]] = {}  # measure → the CO_WINNERS message's writer
@@ -729,7 +730,10 @@ def step4_co_winners(t: Claims, ctx: Ctx) -> None:
         # each company of the award with its claims and payouts, in a fixed order whatever the rows' order
         named = []
         for code, theirs in sorted(others.items()):
-            name = names.get(code) or code  # a code no 企业 row has: the code alone
+            name = names.get(code)
+            if name is None:
+                c = companies.get(code)
+                name = names[code] = f"{c.name}（{code}）" if c else code
             where = f"申报编号 {claim_id[theirs[0]]}" if len(theirs) == 1 and theirs[0].__class__ is int \
                 else _claimants_text(t, theirs)  # the common case first: one claim
             named.append((code, f"{name}（{where}）"))
@@ -860,7 +864,7 @@ def step6_history(t: Claims, ctx: Ctx) -> None:
 
 def step7_other_policies(t: Claims, ctx: Ctx) -> None:
     """SPEC 2.2 step 7 (通用条款 对现行有效奖励扶持政策与本措施重复的，按就高不重复原则享受扶持资金)."""
-    other = [i for i, o in enumerate(t.other_amount) if o > 0]
+    other = [i for i, o in enumerate(t.other_amount) if o and o > 0]  # (most are 0: the truth test first)
     for i in other:
         if t.status[i] != ALIVE or not t.monetary[i]:
             continue
@@ -936,8 +940,11 @@ def step8_cap(t: Claims, ctx: Ctx) -> dict[str, bool]:
         if not any(reduced[a:b]):
             continue
         headroom, already, earlier = over[f]
-        why = dict(tax=yuan_text(by_firm[f].local_retained_tax), year=ctx.year, paid=yuan_text(already),
-                   payouts=f"（{payouts_text(earlier)}）" if earlier else "", cap=yuan_text(headroom), method=method)
+        tax = by_firm[f].local_retained_tax
+        shown = yuan_text(tax)
+        why = dict(tax=shown, year=ctx.year, paid=yuan_text(already) if earlier else "0.00",
+                   payouts=f"（{payouts_text(earlier)}）" if earlier else "",
+                   cap=shown if headroom == tax else yuan_text(headroom), method=method)  # nothing paid: C is the tax
         open_message = write(**why, amount=_OPEN)
         # only the payouts' sources are text the workbook wrote; the other fields are numbers and the pack's words
         if open_message.count(_OPEN) != 1 or _OPEN in why["payouts"]:  # pragma: no cover
