@@ -16,7 +16,12 @@ def norm_subject(s: str | None) -> str:
         return ""
     if s.__class__ is str and s.isascii():  # NFKC leaves ASCII as it is, and its only white space is str.split's
         return "".join(s.split())
-    return _WS.sub("", unicodedata.normalize("NFKC", str(s)))
+    s = str(s)
+    if not unicodedata.is_normalized("NFKC", s):
+        s = unicodedata.normalize("NFKC", s)
+    # every character _WS removes is a separator or a control or format character, none of them printable save the
+    # ASCII space: a printable text without a space has nothing to remove (the common case: 项目12号楼)
+    return s if s.isprintable() and " " not in s else _WS.sub("", s)
 
 
 def norm_label(s: object) -> str:

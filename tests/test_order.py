@@ -62,3 +62,12 @@ def test_ids_of_one_length_but_two_shapes_go_by_the_natural_order_not_the_text()
     """"A10" sorts before "A1B" as text, but 1 < 10: the shortcut must not take them for one shape."""
     rows = [("A10", 2, "申报事项"), ("A1B", 3, "申报事项")]
     assert [r[0] for r in _ordered(rows)] == ["A1B", "A10"]
+
+
+def test_ids_that_rise_as_text_but_not_in_the_natural_order_are_sorted():
+    """"A10" comes before "A9" as text; where the shape changes the natural order decides, so they are not taken
+    for already in order (engine._rising)."""
+    rows = [("2024-01", 2, "申报事项"), ("A10", 3, "申报事项"), ("A9", 4, "申报事项")]
+    assert [r[0] for r in _ordered(rows)] == ["2024-01", "A9", "A10"]
+    rising = [("2024-01", 2, "申报事项"), ("2024-02", 3, "申报事项"), ("HQ-01", 4, "总部迁入")]
+    assert engine.output_order(*zip(*[(r[0], r[2], r[1]) for r in rising])) is None

@@ -58,29 +58,30 @@ def hq_qualifies(mode: str, qualification: str) -> bool:
 
 
 def hq_decision(claim: HqClaim, year: int, params: Parameters) -> HqDecision:
-    """m5_reward_share: the HQ reward for reward year ``year``, or every reason it is not due."""
+    """m5_reward_share: the HQ reward for reward year ``year``, or every reason it is not due (reasons made of this
+    module's own texts: built without re-validation)."""
     k = year - claim.recognised_on.year + 1
     rates = RATES.at(claim.recognised_on)
     rate = rates.get(k) if 1 <= k <= PERIOD else None
     amount = fen(claim.fiscal_contribution * rate) if rate is not None else Decimal("0.00")
     fails: list[Reason] = []
     if not hq_qualifies(claim.mode, claim.qualification):
-        fails.append(Reason(code="HQ_QUALIFICATION", message=MESSAGES["HQ_QUALIFICATION"].format(
+        fails.append(Reason.trusted(code="HQ_QUALIFICATION", message=MESSAGES["HQ_QUALIFICATION"].format(
             mode=claim.mode or "（空）", qual=claim.qualification or "（空）")))
     if not params.validity_start <= claim.recognised_on <= params.validity_end:
         from .general import MESSAGES as G
-        fails.append(Reason(code="OUTSIDE_VALIDITY", message=G["OUTSIDE_VALIDITY"].format(
+        fails.append(Reason.trusted(code="OUTSIDE_VALIDITY", message=G["OUTSIDE_VALIDITY"].format(
             start=params.validity_start, end=params.validity_end, what="落户认定日期", date=claim.recognised_on)))
     if k < 1:
-        fails.append(Reason(code="NOT_ASSESSMENT_YEAR", message=MESSAGES[("NOT_ASSESSMENT_YEAR", 5)].format(
+        fails.append(Reason.trusted(code="NOT_ASSESSMENT_YEAR", message=MESSAGES[("NOT_ASSESSMENT_YEAR", 5)].format(
             date=claim.recognised_on, year=year)))
     elif k > PERIOD:
-        fails.append(Reason(code="HQ_PERIOD_OVER", message=MESSAGES["HQ_PERIOD_OVER"].format(year=year, k=k)))
+        fails.append(Reason.trusted(code="HQ_PERIOD_OVER", message=MESSAGES["HQ_PERIOD_OVER"].format(year=year, k=k)))
     elif params.hq_after_expiry == "stop" and year > params.validity_end.year:
-        fails.append(Reason(code="OUTSIDE_VALIDITY", message=MESSAGES["HQ_AFTER_EXPIRY_STOP"].format(
+        fails.append(Reason.trusted(code="OUTSIDE_VALIDITY", message=MESSAGES["HQ_AFTER_EXPIRY_STOP"].format(
             end=params.validity_end, year=year)))
     notes: tuple[Reason, ...] = ()
     if rate is not None:
-        notes = (Reason(code="HQ_RATE", message=MESSAGES["HQ_RATE"].format(
+        notes = (Reason.trusted(code="HQ_RATE", message=MESSAGES["HQ_RATE"].format(
             k=k, contribution=f"{claim.fiscal_contribution:,.2f}", pct=f"{rate * 100:.0f}%")),)
     return HqDecision(standard_amount=amount, reward_year_index=k, rate=rate, failures=tuple(fails), notes=notes)
