@@ -275,17 +275,6 @@ class Ctx:
             r = self._standard_reasons[(cat.code, day)] = (one,)
         return r
 
-    _payers: dict[tuple, dict[str, Decimal]] = field(default_factory=dict, init=False, repr=False)
-
-    def payers(self, amount: Decimal, cat: Category, region: str) -> dict[str, Decimal]:
-        """split_payers of ``amount`` to the fen, computed once per amount, way of paying and 注册地 (equal amounts
-        share one dict: never mutate it)."""
-        key = (amount, cat.payer, region)
-        out = self._payers.get(key)
-        if out is None:
-            out = self._payers[key] = split_payers(fen(amount), cat, region, self.pack, self.params)
-        return out
-
     _subjects: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     def subject_key(self, subject: str) -> str:
@@ -1042,8 +1031,7 @@ def step9_payers(t: Claims, ctx: Ctx) -> None:
     amount = np.unique(t.payable[paying], return_inverse=True)[1]  # each amount's number: the key cannot overflow
     triple = (amount * len(ctx.cats.of) + t.cat[paying]) * (len(regions) + 1) + region_of
     _, first, inverse, count = np.unique(triple, return_index=True, return_inverse=True, return_counts=True)
-    splits = [ctx.payers(from_fen_int(int(t.payable[i])), t.category[i], t.company[i].region)
-              for i in paying[first].tolist()]
+    splits = _splits(t, paying[first], region_of[first], list(regions), ctx)
     payers = t.payers
     for i, k in zip(paying.tolist(), inverse.tolist()):
         payers[i] = splits[k]
@@ -1051,14 +1039,36 @@ def step9_payers(t: Claims, ctx: Ctx) -> None:
     t.splits = [(split, t.category[i], n) for split, i, n in zip(splits, paying[first].tolist(), count.tolist())]
 
 
+def _splits(t: Claims, claims: np.ndarray, region_of: np.ndarray, regions: list[str],
+            ctx: Ctx) -> list[dict[str, Decimal]]:
+    """split_payers of each of ``claims`` (their payable amounts, categories and 注册地), the 市财政 shares of all of
+    them worked out at once in integer fen (_fen_times: fen(amount × share), exactly)."""
+    pack, params = ctx.pack, ctx.params
+    names = [regions[k] for k in region_of.tolist()]
+    shares = [_city_share(t.category[i], region, pack, params) for i, region in zip(claims.tolist(), names)]
+    amounts = t.payable[claims].tolist()
+    city = _fen_times(amounts, 1, np.arange(len(shares)), [ZERO if s is None else s for s in shares]).tolist()
+    return [_split(from_fen_int(amount), None if share is None else from_fen_int(c), region, pack)
+            for amount, c, region, share in zip(amounts, city, names, shares)]
+
+
 def split_payers(amount: Decimal, cat: Category, region: str, pack: PolicyPack,
                  params: Parameters) -> dict[str, Decimal]:
+    share = _city_share(cat, region, pack, params)
+    return _split(amount, None if share is None else fen(amount * share), region, pack)
+
+
+def _city_share(cat: Category, region: str, pack: PolicyPack, params: Parameters) -> Decimal | None:
+    """市财政's share of an amount paid by the 受益财政 (通用条款 市、县区受益财政分级分担) — None when the 注册地 pays
+    it all (a category paid by the 注册地, or a company of the city's own region)."""
+    return params.city_share[region] if cat.payer == "beneficiary" and region != pack.city_region else None
+
+
+def _split(amount: Decimal, city: Decimal | None, region: str, pack: PolicyPack) -> dict[str, Decimal]:
+    """Who pays ``amount``: 市财政 ``city`` and the 注册地 treasury the rest, or the 注册地 all (city None); a treasury
+    with nothing to pay is left out."""
     local = pack.treasury(region)
-    if cat.payer == "beneficiary" and region != pack.city_region:
-        city = fen(amount * params.city_share[region])
-        out = {pack.city_treasury: city, local: amount - city}
-    else:
-        out = {local: amount}
+    out = {pack.city_treasury: city, local: amount - city} if city is not None else {local: amount}
     return {k: v for k, v in out.items() if v > 0}
 
 
@@ -1238,9 +1248,8 @@ def quality_deposits(batch: Batch, ctx: Ctx) -> Rows[DepositLine]:
 
 def _times_rate(amounts: Sequence[Decimal], which: np.ndarray, *rates: Sequence[Decimal]) -> list[np.ndarray]:
     """For each of ``rates``: amounts[i] × rate[which[i]] in integer fen, rounded half up (ROUND_HALF_UP: a tie away
-    from zero), for every i at once — exactly money.fen(amount × rate). An amount is A / D yuan and a rate N / M, all
-    integers (D = 100 for amounts to the fen, as the reader gives them; finer when one is not), so the fen are
-    A·100·N / (D·M): integer division, in 64-bit integers, or in Python integers when a product could pass 2^62."""
+    from zero), for every i at once — exactly money.fen(amount × rate). An amount is A / D yuan (D = 100 for amounts
+    to the fen, as the reader gives them; finer when one is not): :func:`_fen_times`."""
     if not len(amounts):
         return [np.zeros(0, np.int64) for _ in rates]
     scaled = list(map(Decimal.scaleb, amounts, repeat(2)))
@@ -1249,22 +1258,23 @@ def _times_rate(amounts: Sequence[Decimal], which: np.ndarray, *rates: Sequence[
     if a != scaled:  # an amount finer than the fen
         places = max(2, -min(x.as_tuple().exponent for x in amounts))
         a, d = [int(x.scaleb(places)) for x in amounts], 10 ** (places - 2)
-    top = max(map(abs, a))
-    exact = {np.int64: np.array(a, np.int64) if top < 2 ** 62 else None, object: None}
-    out = []
-    for rate in rates:
-        fractions = [Fraction(r) for r in rate]
-        n = [f.numerator for f in fractions]
-        m = [f.denominator * d for f in fractions]
-        # object: Python integers, exact at any size
-        kind = object if top >= 2 ** 62 or top * max(map(abs, n)) * 2 + max(m) >= 2 ** 62 else np.int64
-        if exact[kind] is None:
-            exact[kind] = np.array(a, kind)
-        p = exact[kind] * np.array(n, kind)[which]
-        q = np.array(m, kind)[which]
-        half_up = (2 * abs(p) + q) // (2 * q)
-        out.append(np.where(p < 0, -half_up, half_up))
-    return out
+    return [_fen_times(a, d, which, rate) for rate in rates]
+
+
+def _fen_times(a: list[int], d: int, which: np.ndarray, rate: Sequence[Decimal]) -> np.ndarray:
+    """(a[i] / d fen) × rate[which[i]], rounded half up to the fen, for every i at once. A rate is N / M, both
+    integers, so the fen are A·N / (D·M): integer division, in 64-bit integers, or in Python integers when a product
+    could pass 2^62."""
+    top = max(map(abs, a), default=0)
+    fractions = [Fraction(r) for r in rate]
+    n = [f.numerator for f in fractions]
+    m = [f.denominator * d for f in fractions]
+    # object: Python integers, exact at any size
+    kind = object if top >= 2 ** 62 or top * max(map(abs, n)) * 2 + max(m) >= 2 ** 62 else np.int64
+    p = np.array(a, kind) * np.array(n, kind)[which]
+    q = np.array(m, kind)[which]
+    half_up = (2 * abs(p) + q) // (2 * q)
+    return np.where(p < 0, -half_up, half_up)
 
 
 def clawback_list(ctx: Ctx, history: list[Payout]) -> tuple[Clawback, ...]:

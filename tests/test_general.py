@@ -1,9 +1,14 @@
 """通用条款 (G): scope, preconditions, 就高不重复 with other policies, the cap, who pays, clawback."""
 import datetime as dt
+from decimal import Decimal
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
-from factory import claim, code, codes, company, d, hq, line, paid, run
+from factory import PACK, claim, code, codes, company, d, hq, line, paid, run
+from subsidy import engine, params
 
 B = code(2, "360202")
 
@@ -188,3 +193,25 @@ def test_a_payout_before_the_policy_is_not_clawed_back_by_default():
     r = run(companies=[company(moved_out_on=dt.date(2024, 6, 1))],
             history=[paid("qual_grade1", 300000, year=2022, on="2022-06-01"), paid("luban", 500000, subject="A")])
     assert [c.amount for c in r.clawbacks] == [d(500000)]
+
+
+def test_the_treasuries_split_of_many_claims_at_once_is_split_payers_of_each():
+    """通用条款 市、县区受益财政分级分担: step 9 works out the 市财政 shares of every paying claim at once in integer fen
+    (engine._splits); each split must be what split_payers gives for that one amount, half fen ties included."""
+    regions = list(PACK.regions)
+    categories = [c for c in PACK.categories if not c.honour_only]
+    shares = st.decimals(min_value=0, max_value=1, places=3)
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.tuples(st.integers(1, 10 ** 13), st.sampled_from(categories), st.sampled_from(regions)),
+                    min_size=1, max_size=20), st.dictionaries(st.sampled_from(regions), shares))
+    def check(claims, share):
+        prm = params.defaults(PACK)
+        prm = prm.model_copy(update={"city_share": {**prm.city_share, **share}})
+        t = SimpleNamespace(category=[c for _, c, _ in claims], payable=np.array([a for a, _, _ in claims], np.int64))
+        ctx = SimpleNamespace(pack=PACK, params=prm)
+        got = engine._splits(t, np.arange(len(claims)), np.arange(len(claims)), [r for _, _, r in claims], ctx)
+        assert got == [engine.split_payers(Decimal(a).scaleb(-2), c, r, PACK, prm) for a, c, r in claims]
+        assert all(sum(s.values()) == Decimal(a).scaleb(-2) for s, (a, _, _) in zip(got, claims))
+
+    check()
