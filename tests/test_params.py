@@ -63,3 +63,16 @@ def test_the_city_level_share_cannot_be_split(tmp_path):
     with pytest.raises(ConfigError, match="市本级企业的受益财政就是市财政，只能为 1"):
         load_text(tmp_path, '[city_share]\n"市本级" = 0.5\n')
     assert load_text(tmp_path, '[city_share]\n"市本级" = 1.0\n').city_share["市本级"] == 1
+
+
+def test_the_pack_data_reads_the_same_with_libyaml_as_with_the_pure_python_loader():
+    """policy.load_yaml takes libyaml's safe loader when PyYAML has it: the pack's data must be what the pure-Python
+    safe loader reads (dates, decimals written as text, nested lists)."""
+    from pathlib import Path
+
+    import yaml
+
+    from subsidy.policy import load_yaml
+
+    path = Path(__file__).parents[1] / "policies" / "jdz_2023" / "parameters.yaml"
+    assert load_yaml(path) == yaml.safe_load(path.read_text(encoding="utf-8"))
