@@ -131,7 +131,7 @@ class Claims:
     pairs written for it alone (models.ReasonsColumn)."""
 
     __slots__ = ("claim_id", "sheet", "row", "credit_code", "category", "category_label", "subject", "approved_on",
-                 "company", "hq_decision", "hq_facts", "other_name", "other_amount", "other_paid",
+                 "hq_decision", "hq_facts", "other_name", "other_amount", "other_paid",
                  "cat", "firm", "subject_ix", "item", "day", "entry", "claim_key", "family_key", "monetary",
                  "standard", "entitlement", "payable", "status", "reasons", "payers", "co_winner", "splits")
 
@@ -435,13 +435,9 @@ def build_claims(batch: Batch, ctx: Ctx) -> Claims:
     t.subject, t.approved_on = pick(subjects), pick(days)
     t.hq_decision, t.hq_facts = pick(hq_decisions), pick(hq_facts)
     t.other_name, t.other_amount, t.other_paid = pick(other_names), pick(other_amounts), pick(other_paids)
-    # each claim's company and code by its company number (a list looked up by position: no hashing of 1M codes);
-    # the company's own str object stands for its code, so every later grouping hashes and compares one object
-    firm = t.firm.tolist()
-    t.company = list(map([*ctx.companies.values(), *[None] * (len(ctx.firms) - len(ctx.companies))].__getitem__,
-                         firm))
-    t.credit_code = list(map(list(ctx.firms).__getitem__, firm))
-    del firm
+    # each claim's code by its company number (a list looked up by position: no hashing of 1M codes); the company's
+    # own str object stands for its code, so every later grouping hashes and compares one object
+    t.credit_code = _take(list(ctx.firms), t.firm)
     # the rows that could not be read (they come last in the input's order), where they stand in the output's
     waiting = [(k, why) for k, why in enumerate(waiting[len(cat_codes):], len(cat_codes)) if why is not None]
     if waiting and order is not None:
