@@ -728,20 +728,19 @@ def step4_co_winners(t: Claims, ctx: Ctx) -> None:
     decided = []
     for others in claimants.values():
         # each company of the award with its claims and payouts, in a fixed order whatever the rows' order
+        entries = sorted(others.items())
         named = []
-        for code, theirs in sorted(others.items()):
+        for code, theirs in entries:
             name = names.get(code)
             if name is None:
                 c = companies.get(code)
                 name = names[code] = f"{c.name}（{code}）" if c else code
-            where = f"申报编号 {claim_id[theirs[0]]}" if len(theirs) == 1 and theirs[0].__class__ is int \
-                else _claimants_text(t, theirs)  # the common case first: one claim
-            named.append((code, f"{name}（{where}）"))
-        for code, found in others.items():
-            if len(named) == 2:  # the common case: one other company
-                text = named[1][1] if named[0][0] == code else named[0][1]
-            else:
-                text = "；".join([name for other, name in named if other != code])  # the other companies
+            first = theirs[0]
+            named.append(f"{name}（申报编号 {claim_id[first]}）" if len(theirs) == 1 and first.__class__ is int
+                         else f"{name}（{_claimants_text(t, theirs)}）")  # the common case first: one claim
+        two = len(entries) == 2  # the common case: one other company
+        for k, (_, found) in enumerate(entries):
+            text = named[1 - k] if two else "；".join(named[:k] + named[k + 1:])  # the other companies
             for i in found:
                 if i.__class__ is int and alive[i]:
                     # the reason names this claim's own award and rivals: made for it
