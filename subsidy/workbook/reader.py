@@ -24,6 +24,7 @@ import difflib
 import hashlib
 import io
 import zipfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from operator import itemgetter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -169,14 +170,46 @@ def read_bytes(data: bytes, *, pack: PolicyPack, name: str = "上传文件") -> 
         # over and over (it doubles the time on 100k rows), so it pauses while the rows are read (subsidy.gcpause)
         with paused_gc():
             by_name = _sheet_contract(wb, name, package)
-            # a sheet is loaded when its rows are about to be read, and its cells are freed once they are read:
-            # only one large sheet sits in calamine's memory at a time (a missing column still refuses the file)
-            tables = _Tables(lambda s: _load_table(wb, by_name[s], s, name, package.odd_cells.get(by_name[s], {}))
-                             if s in by_name else _Table(s, present=False))
-            return _Reader(pack).batch(tables, sha)
+            # a sheet is loaded when its rows are about to be read (the next one meanwhile: _Sheets), and its cells
+            # are freed once they are read: at most two sheets sit in calamine's memory at a time (a missing column
+            # still refuses the file)
+            with _Sheets(wb, [by_name[s] for s in SHEETS if s in by_name]) as sheets:
+                tables = _Tables(lambda s: _load_table(sheets.get, by_name[s], s, name,
+                                                       package.odd_cells.get(by_name[s], {}))
+                                 if s in by_name else _Table(s, present=False))
+                return _Reader(pack).batch(tables, sha)
     finally:
         wb.close()
         release_freed_memory()
+
+
+class _Sheets:
+    """The sheets of a workbook parsed by calamine in a thread of their own, in the order they are read (``order``,
+    their names in the workbook): while the rows of one are being turned into claims, calamine — which lets go of
+    the interpreter while it parses — parses the next. One worker: the workbook is never used by two threads at
+    once, and only the sheet being read and the next one sit in calamine's memory."""
+
+    def __init__(self, wb: CalamineWorkbook, order: list[str]):
+        self.wb, self.order = wb, order
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="subsidy calamine")
+        self.pending: dict[str, Future] = {}
+        self.taken: set[str] = set()
+
+    def get(self, actual: str):
+        """The sheet named ``actual``, parsed (calamine's errors are raised here, in the caller's thread)."""
+        found = self.pending.pop(actual, None) or self.pool.submit(self.wb.get_sheet_by_name, actual)
+        self.taken.add(actual)
+        later = self.order[self.order.index(actual) + 1:] if actual in self.order else []
+        upcoming = next((s for s in later if s not in self.taken), None)
+        if upcoming is not None and upcoming not in self.pending:
+            self.pending[upcoming] = self.pool.submit(self.wb.get_sheet_by_name, upcoming)
+        return found.result()
+
+    def __enter__(self) -> "_Sheets":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)  # before the workbook is closed
 
 
 class _Tables(dict):
@@ -337,11 +370,12 @@ def _quoted(names: Iterable[str]) -> str:
     return "、".join(f"“{n}”" for n in names)
 
 
-def _load_table(wb: CalamineWorkbook, actual: str, sheet: str, name: str,
+def _load_table(parse: Callable[[str], Any], actual: str, sheet: str, name: str,
                 odd: dict[tuple[int, int], str]) -> _Table:
-    """The sheet's header is checked now; its data rows are read later, one at a time."""
+    """The sheet's header is checked now; its data rows are read later, one at a time. ``parse``: the sheet of the
+    workbook by its name (CalamineWorkbook.get_sheet_by_name, or _Sheets.get)."""
     try:
-        ws = wb.get_sheet_by_name(actual)
+        ws = parse(actual)
         # iter_rows pads the rows above the used area (index i is Excel row i + 1) but starts at its first column
         it = iter(ws.iter_rows())
         col0 = ws.start[1] if ws.start else 0
@@ -1095,7 +1129,7 @@ def read_history_workbook(path: str | Path, *, pack: PolicyPack) -> HistoryWorkb
     try:
         by_name = _sheet_contract(wb, name, package, require=HISTORY)  # 企业 is optional here
         actual = by_name[HISTORY]
-        table = _load_table(wb, actual, HISTORY, name, package.odd_cells.get(actual, {}))
+        table = _load_table(wb.get_sheet_by_name, actual, HISTORY, name, package.odd_cells.get(actual, {}))
         header = list(table.issues)
         found: list[Issue] = []
         reader = _Reader(pack)
@@ -1108,7 +1142,8 @@ def read_history_workbook(path: str | Path, *, pack: PolicyPack) -> HistoryWorkb
         companies: dict[str, tuple[str, str]] = {}
         if COMPANY in by_name:
             try:
-                ctable = _load_table(wb, by_name[COMPANY], COMPANY, name, package.odd_cells.get(by_name[COMPANY], {}))
+                ctable = _load_table(wb.get_sheet_by_name, by_name[COMPANY], COMPANY, name,
+                                     package.odd_cells.get(by_name[COMPANY], {}))
             except UnreadableInput:
                 ctable = _Table(COMPANY)  # names are a courtesy: a 企业 sheet that cannot be read gives none
             for n, values in ctable.rows:
