@@ -191,6 +191,7 @@ class _Sheets:
 
     def __init__(self, wb: CalamineWorkbook, order: list[str]):
         self.wb, self.order = wb, order
+        _one_malloc_arena()
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="subsidy calamine")
         self.pending: dict[str, Future] = {}
         self.taken: set[str] = set()
@@ -222,6 +223,16 @@ class _Tables(dict):
     def __missing__(self, sheet: str) -> "_Table":
         table = self[sheet] = self.load(sheet)
         return table
+
+
+def _one_malloc_arena() -> None:
+    """Let every thread allocate from glibc's main arena (mallopt M_ARENA_MAX = 1). calamine's cells are made in the
+    _Sheets thread and freed in the reading one: in an arena of their own, that memory could not serve the claims
+    built meanwhile, and the peak at 100k rose by 25 MB. Elsewhere than glibc there is nothing to call."""
+    try:
+        ctypes.CDLL(None).mallopt(-8, 1)  # M_ARENA_MAX (malloc.h)
+    except (AttributeError, OSError):
+        pass
 
 
 def release_freed_memory() -> None:
