@@ -26,7 +26,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
-from fractions import Fraction
 from itertools import compress, count, islice, repeat
 from operator import attrgetter, itemgetter, lt, ne
 from types import SimpleNamespace
@@ -111,9 +110,10 @@ class Categories:
         category without a fixed amount (Category.standard_amount, DatedValue.entry)."""
         entry = np.full(len(cat), -1, np.int64)
         amount = np.zeros(len(cat), np.int64)
-        for k, (starts, fens) in self.amounts.items():
-            mine = np.flatnonzero(cat == k)
-            if len(mine):
+        for k in _distinct(cat).tolist():  # the categories claimed (a self-check claims two or three)
+            if k in self.amounts:
+                starts, fens = self.amounts[k]
+                mine = np.flatnonzero(cat == k)
                 e = np.maximum(np.searchsorted(starts, day[mine], side="right") - 1, 0)
                 entry[mine] = e
                 amount[mine] = fens[e]
@@ -182,6 +182,17 @@ class Claims:
             payable=from_fen_int(int(self.payable[i])), payers=self.payers[i])
 
 
+def _categories(pack: PolicyPack) -> Categories:
+    """The pack's categories as arrays, made once per pack (a self-check assesses a company many times over)."""
+    found = _CATEGORIES.get(id(pack))
+    if found is None or found[0] is not pack:
+        found = _CATEGORIES[id(pack)] = (pack, Categories(pack))  # (the pack kept: its id stays its own)
+    return found[1]
+
+
+_CATEGORIES: dict[int, tuple[PolicyPack, Categories]] = {}
+
+
 def _index(values: Sequence, index: dict) -> np.ndarray:
     """Each value's number in ``index``, a new one for a value not yet in it."""
     for v in set(values).difference(index):
@@ -215,7 +226,7 @@ class Ctx:
     subjects: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self):
-        self.cats = Categories(self.pack)
+        self.cats = _categories(self.pack)
         self.firms = {code: k for k, code in enumerate(self.companies)}
         self.subjects = {"": 0}
 
@@ -1261,9 +1272,8 @@ def _fen_times(a: list[int], d: int, which: np.ndarray, rate: Sequence[Decimal])
     integers, so the fen are A·N / (D·M): integer division, in 64-bit integers, or in Python integers when a product
     could pass 2^62."""
     top = max(map(abs, a), default=0)
-    fractions = [Fraction(r) for r in rate]
-    n = [f.numerator for f in fractions]
-    m = [f.denominator * d for f in fractions]
+    n, m = zip(*map(Decimal.as_integer_ratio, rate))  # exact: N / M in lowest terms
+    m = [x * d for x in m]
     # object: Python integers, exact at any size
     kind = object if top >= 2 ** 62 or top * max(map(abs, n)) * 2 + max(m) >= 2 ** 62 else np.int64
     p = np.array(a, kind) * np.array(n, kind)[which]
