@@ -1029,7 +1029,7 @@ def step9_payers(t: Claims, ctx: Ctx) -> None:
     t.splits = []
     if not len(paying):
         return
-    # the split depends on the amount, the category's way of paying and the company's 注册地: once per such triple
+    # the split depends on the amount, the category's way of paying and the company's 注册地: once per such triple;
     # each company's 注册地 as a number, by company number (a code no 企业 row has pays nothing: step 2)
     regions: dict[str, int] = {}
     region_of = np.array([*(regions.setdefault(c.region, len(regions)) for c in ctx.companies.values()),
@@ -1037,7 +1037,8 @@ def step9_payers(t: Claims, ctx: Ctx) -> None:
     amount = np.unique(t.payable[paying], return_inverse=True)[1]  # each amount's number: the key cannot overflow
     triple = (amount * len(ctx.cats.of) + t.cat[paying]) * (len(regions) + 1) + region_of
     _, first, inverse, count = np.unique(triple, return_index=True, return_inverse=True, return_counts=True)
-    splits = _splits(t, paying[first], region_of[first], list(regions), ctx)
+    names = list(regions)
+    splits = _splits(t, paying[first], [names[k] for k in region_of[first].tolist()], ctx)
     payers = t.payers
     for i, k in zip(paying.tolist(), inverse.tolist()):
         payers[i] = splits[k]
@@ -1045,12 +1046,10 @@ def step9_payers(t: Claims, ctx: Ctx) -> None:
     t.splits = [(split, t.category[i], n) for split, i, n in zip(splits, paying[first].tolist(), count.tolist())]
 
 
-def _splits(t: Claims, claims: np.ndarray, region_of: np.ndarray, regions: list[str],
-            ctx: Ctx) -> list[dict[str, Decimal]]:
-    """split_payers of each of ``claims`` (their payable amounts, categories and 注册地), the 市财政 shares of all of
-    them worked out at once in integer fen (_fen_times: fen(amount × share), exactly)."""
+def _splits(t: Claims, claims: np.ndarray, names: list[str], ctx: Ctx) -> list[dict[str, Decimal]]:
+    """split_payers of each of ``claims`` (their payable amounts, categories and 注册地 ``names``), the 市财政 shares
+    of all of them worked out at once in integer fen (_fen_times: fen(amount × share), exactly)."""
     pack, params = ctx.pack, ctx.params
-    names = [regions[k] for k in region_of.tolist()]
     shares = [_city_share(t.category[i], region, pack, params) for i, region in zip(claims.tolist(), names)]
     amounts = t.payable[claims].tolist()
     city = _fen_times(amounts, 1, np.arange(len(shares)), [ZERO if s is None else s for s in shares]).tolist()

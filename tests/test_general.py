@@ -210,7 +210,7 @@ def test_the_treasuries_split_of_many_claims_at_once_is_split_payers_of_each():
         prm = prm.model_copy(update={"city_share": {**prm.city_share, **share}})
         t = SimpleNamespace(category=[c for _, c, _ in claims], payable=np.array([a for a, _, _ in claims], np.int64))
         ctx = SimpleNamespace(pack=PACK, params=prm)
-        got = engine._splits(t, np.arange(len(claims)), np.arange(len(claims)), [r for _, _, r in claims], ctx)
+        got = engine._splits(t, np.arange(len(claims)), [r for _, _, r in claims], ctx)
         assert got == [engine.split_payers(Decimal(a).scaleb(-2), c, r, PACK, prm) for a, c, r in claims]
         assert all(sum(s.values()) == Decimal(a).scaleb(-2) for s, (a, _, _) in zip(got, claims))
 
